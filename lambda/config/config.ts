@@ -178,6 +178,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'unrecognized_keys':
       return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see config/pod-watch.schema.json)`;
     case 'invalid_type':
+      // A non-integer number fails `.int()` as a type issue; its own message says what is expected.
+      if (issue.expected === 'int' && typeof issue.input === 'number') return `${where}: ${issue.message}`;
       return `${where}: expected ${issue.expected}${issue.input === undefined ? ' (missing)' : `, got ${describeValue(issue.input)}`}`;
     case 'too_small':
     case 'too_big':
@@ -196,7 +198,7 @@ function describeValue(v: unknown): string {
 
 /** Parses an already-decoded JSON value; throws ConfigError listing every problem. */
 export function parseConfig(input: unknown, source = 'config'): PodWatchConfig {
-  const result = configSchema.safeParse(input);
+  const result = configSchema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const issues = result.error.issues.map(describeIssue);
   throw new ConfigError(`${source}: ${issues.join('; ')}`, issues, { cause: result.error });

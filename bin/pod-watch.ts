@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { main } from '../lambda/cli/pod-watch-cli';
+
+main(process.argv.slice(2), {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  env: process.env,
+  snsNotifier: async (topicArn) => {
+    // Loaded only for test-alert, so `check` never pays for the AWS SDK.
+    const [{ SNSClient }, { SnsNotifier }] = await Promise.all([
+      import('@aws-sdk/client-sns'),
+      import('../lambda/adapters/sns-notifier'),
+    ]);
+    return new SnsNotifier({ client: new SNSClient({}), topicArn });
+  },
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`pod-watch: unexpected failure: ${String(err)}\n`);
+    process.exitCode = 3;
+  },
+);

@@ -1,0 +1,248 @@
+/**
+ * The local CLI: the same core as the Lambda, wired to local adapters (environment key, JSON state
+ * file, terminal output). Exit codes follow the Nagios plugin convention so cron wrappers and
+ * monitoring agents can use it directly.
+ */
+import { dirname, basename, join } from 'node:path';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { ConfigError, type PodWatchConfig } from '../config/config';
+import { loadConfigFile } from '../config/config-file';
+import { AlayaHttpClient } from '../adapters/alaya-http-client';
+import { ConsoleNotifier } from '../adapters/console-notifier';
+import { EnvKeySource } from '../adapters/env-key-source';
+import { FileStateStore } from '../adapters/file-state-store';
+import { systemClock } from '../adapters/system-clock';
+import { PodWatchError, UsageError } from '../core/errors';
+import { alertSummary } from '../core/messages';
+import { notRunningSeverity } from '../core/rules';
+import { type RunLogger, type RunResult, runCheck, silentLogger } from '../core/run-check';
+import type { Notifier } from '../core/ports';
+
+export const EXIT = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** Builds the SNS notifier for `test-alert`; injected so the CLI core does not load the AWS SDK. */
+  snsNotifier?: (topicArn: string) => Promise<Notifier>;
+}
+
+export const USAGE = `Usage:
+  pod-watch check --config FILE [--state FILE] [--json] [--verbose]
+      Check every configured pod once, alert on changes, print a table (or one JSON document).
+      The API key comes from ALAYA_API_KEY; ALAYA_API_BASE_URL overrides apiBaseUrl.
+      State defaults to FILE with ".state.json" in place of ".json".
+      Exit status: 0 OK, 1 warning, 2 critical, 3 unknown (cannot check, bad config or arguments).
+  pod-watch validate --config FILE
+      Validate a config file and print what it would watch.
+  pod-watch test-alert --topic-arn ARN [--language en|zh]
+      Publish a sample alert through SNS to check the subscriptions after deploying.
+`;
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'check':
+        return await checkCommand(rest, io);
+      case 'validate':
+        return await validateCommand(rest, io);
+      case 'test-alert':
+        return await testAlertCommand(rest, io);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.stdout(USAGE);
+        return command === undefined ? EXIT.UNKNOWN : EXIT.OK;
+      default:
+        throw new UsageError(`unknown command "${command}" (expected check, validate or test-alert; see --help)`);
+    }
+  } catch (err) {
+    io.stderr(`pod-watch: ${oneLine(err)}\n`);
+    return EXIT.UNKNOWN;
+  }
+}
+
+function oneLine(err: unknown): string {
+  const text = err instanceof PodWatchError || err instanceof ConfigError ? err.message : String(err);
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
+function parse<O extends ParseArgsOptionsConfig>(args: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (see --help)`);
+  }
+}
+
+export function defaultStatePath(configPath: string): string {
+  const base = basename(configPath).replace(/\.json$/i, '');
+  return join(dirname(configPath), `${base}.state.json`);
+}
+
+async function validateCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { config: { type: 'string' } });
+  if (typeof values.config !== 'string') throw new UsageError('--config FILE is required');
+  const config = loadConfigFile(values.config, io.env);
+  io.stdout(
+    `${values.config}: valid. ${config.pods.length} pod(s) at ${config.apiBaseUrl}, concurrency ${config.concurrency}, ` +
+      `schedule ${config.schedule}, alerts in ${config.alerts.language}.\n`,
+  );
+  return EXIT.OK;
+}
+
+async function checkCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    config: { type: 'string' },
+    state: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+  });
+  if (typeof values.config !== 'string') throw new UsageError('--config FILE is required');
+  const config = loadConfigFile(values.config, io.env);
+  const keySource = new EnvKeySource(io.env);
+  // Fail before touching state: a missing key is a setup problem, not a pod problem.
+  await keySource.getKey();
+  const statePath = typeof values.state === 'string' ? values.state : defaultStatePath(values.config);
+
+  const notificationText: string[] = [];
+  const podApi = new AlayaHttpClient({
+    baseUrl: config.apiBaseUrl,
+    timeoutMs: config.timeoutSeconds * 1000,
+    retries: config.retries,
+    maxSockets: config.concurrency,
+  });
+  const logger: RunLogger = values.verbose ? stderrLogger(io) : silentLogger;
+  let result: RunResult;
+  try {
+    result = await runCheck(
+      config,
+      {
+        keySource,
+        podApi,
+        stateStore: new FileStateStore(statePath),
+        notifier: new ConsoleNotifier((t) => notificationText.push(t)),
+        clock: systemClock,
+        logger,
+      },
+      { runId: `cli-${process.pid}-${Date.now()}`, leaseTtlMs: runLeaseMs(config) },
+    );
+  } finally {
+    podApi.close();
+  }
+
+  if (result.status === 'skipped') {
+    io.stderr(`pod-watch: ${result.reason} (lock file ${statePath}.lock); nothing checked\n`);
+    return EXIT.UNKNOWN;
+  }
+  const language = config.alerts.language;
+  if (values.json) {
+    io.stdout(`${JSON.stringify(jsonReport(result, language), null, 2)}\n`);
+  } else {
+    io.stdout(renderTable(result, language));
+    io.stdout(notificationText.length ? `\n${notificationText.join('')}` : '\nNo alerts this run.\n');
+  }
+  return exitCode(result);
+}
+
+/** Upper bound of one run, so a crashed CLI run's lock does not block cron for longer than that. */
+function runLeaseMs(config: PodWatchConfig): number {
+  const waves = Math.ceil(config.pods.length / config.concurrency);
+  return (60 + waves * config.timeoutSeconds * (config.retries + 1)) * 1000;
+}
+
+function stderrLogger(io: CliIo): RunLogger {
+  const line = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    io.stderr(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
+  return { debug: line('debug'), info: line('info'), warn: line('warn') };
+}
+
+export function exitCode(result: Extract<RunResult, { status: 'completed' }>): number {
+  const critical = result.pods.some(
+    (p) => p.health === 'not-running' && p.status !== undefined && notRunningSeverity(p.status) === 'critical',
+  );
+  if (critical) return EXIT.CRITICAL;
+  if (result.pods.some((p) => p.health === 'check-failed')) return EXIT.UNKNOWN;
+  const warning =
+    result.alerts.some((a) => a.type === 'restarted' && !a.reminder) ||
+    result.pods.some((p) => p.health === 'not-running' && p.status === 'Pending');
+  return warning ? EXIT.WARNING : EXIT.OK;
+}
+
+export function jsonReport(result: Extract<RunResult, { status: 'completed' }>, language: 'en' | 'zh') {
+  return {
+    checkedAt: result.checkedAt,
+    pods: result.pods.map((p) => ({
+      taskId: p.pod.taskId,
+      podName: p.pod.podName,
+      ...(p.pod.name ? { name: p.pod.name } : {}),
+      health: p.health,
+      ...(p.status !== undefined ? { status: p.status } : {}),
+      ...(p.restartCount !== undefined ? { restartCount: p.restartCount } : {}),
+      ...(p.error !== undefined ? { error: p.error } : {}),
+    })),
+    alerts: result.alerts.map((a) => ({
+      type: a.type,
+      severity: a.severity,
+      ...(a.pod ? { taskId: a.pod.taskId, podName: a.pod.podName } : {}),
+      ...(a.reminder ? { reminder: true } : {}),
+      summary: alertSummary(a, language),
+    })),
+  };
+}
+
+export function renderTable(result: Extract<RunResult, { status: 'completed' }>, language: 'en' | 'zh' = 'en'): string {
+  const alerted = new Map<string, string[]>();
+  for (const a of result.alerts) {
+    if (!a.pod) continue;
+    const key = `${a.pod.taskId}/${a.pod.podName}`;
+    alerted.set(key, [...(alerted.get(key) ?? []), a.reminder ? `${a.type} (reminder)` : a.type]);
+  }
+  const rows = result.pods.map((p) => {
+    const types = alerted.get(`${p.pod.taskId}/${p.pod.podName}`);
+    const verdict = p.health === 'check-failed' ? `check-failed: ${p.error ?? ''}` : p.health;
+    return [
+      p.pod.name ?? p.pod.podName,
+      p.status ?? '-',
+      p.restartCount === undefined ? '-' : String(p.restartCount),
+      p.hostName ?? '-',
+      types ? `${verdict} [alert: ${types.join(', ')}]` : verdict,
+    ];
+  });
+  const header = ['POD', 'STATUS', 'RESTARTS', 'HOST', 'VERDICT'];
+  const widths = header.map((h, i) =>
+    Math.min(i === 4 ? 200 : 48, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))),
+  );
+  const fmt = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.slice(0, widths[i]).padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const runWide = result.alerts.filter((a) => !a.pod);
+  return [
+    `Checked ${result.pods.length} pod(s) at ${result.checkedAt}`,
+    fmt(header),
+    ...rows.map(fmt),
+    ...runWide.map((a) => `Run-wide ${a.type}: ${alertSummary(a, language)}`),
+    '',
+  ].join('\n');
+}
+
+async function testAlertCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { 'topic-arn': { type: 'string' }, language: { type: 'string', default: 'en' } });
+  const topicArn = values['topic-arn'];
+  if (typeof topicArn !== 'string' || !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(topicArn)) {
+    throw new UsageError('--topic-arn must be an SNS topic ARN (the TopicArn output of the stack)');
+  }
+  if (values.language !== 'en' && values.language !== 'zh') throw new UsageError('--language must be en or zh');
+  if (!io.snsNotifier) throw new UsageError('test-alert is not available in this build');
+  const { sampleNotification } = await import('./sample-alert');
+  const notification = sampleNotification(values.language, new Date());
+  const notifier = await io.snsNotifier(topicArn);
+  await notifier.send(notification);
+  io.stdout(`Sent a sample alert to ${topicArn}: "${notification.subject}". Check your email and phone.\n`);
+  return EXIT.OK;
+}

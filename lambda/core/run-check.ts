@@ -1,0 +1,249 @@
+/**
+ * One check run: the whole pipeline every deployment shares (Lambda and CLI alike).
+ *
+ * Order matters for "no alert is ever lost": state is read first (without it we cannot know what
+ * was already said), the notification is delivered next, and only then is the new state committed.
+ * If delivery fails, state stays as it was and the next run decides the same alerts again.
+ */
+import type { PodWatchConfig } from '../config/config';
+import { podKey } from '../config/config';
+import { mapWithConcurrency } from './concurrency';
+import { KeySourceError, NotifyError, PodWatchError } from './errors';
+import { renderNotification } from './messages';
+import type { Clock, KeySource, Notifier, PodApi, StateChange, StateStore } from './ports';
+import { RUN_STATE_KEY } from './ports';
+import { evaluatePod, evaluateRun, type RuleSettings } from './rules';
+import type { Alert, CheckOutcome, Health, Notification, PodRef, PodReport, Severity } from './types';
+
+/** Structured logging without tying the core to a logging library. Fields must never hold the key. */
+export interface RunLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: RunLogger = { debug() {}, info() {}, warn() {} };
+
+export interface RunDeps {
+  keySource: KeySource;
+  podApi: PodApi;
+  stateStore: StateStore;
+  notifier: Notifier;
+  clock: Clock;
+  logger?: RunLogger;
+}
+
+export interface RunOptions {
+  /** Identifies this run as the lease owner (a Lambda request id, a CLI process id). */
+  runId: string;
+  /** How long the lease may live if this run dies without releasing it. */
+  leaseTtlMs: number;
+  /** Aborts checks still in flight when the run must wrap up (Lambda remaining time). */
+  signal?: AbortSignal;
+}
+
+export interface RunStats {
+  podsChecked: number;
+  byHealth: Record<Health, number>;
+  restartsObserved: number;
+  alertsSent: number;
+  stateWrites: number;
+  durationMs: number;
+  apiLatencyMs: { count: number; max: number; mean: number };
+}
+
+export type RunResult =
+  | { status: 'skipped'; reason: string; checkedAt: string }
+  | {
+      status: 'completed';
+      checkedAt: string;
+      pods: PodReport[];
+      alerts: Alert[];
+      notification?: Notification;
+      stats: RunStats;
+    };
+
+const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+
+export function ruleSettings(config: PodWatchConfig): RuleSettings {
+  const { failureThreshold, checkFailureThreshold, reminderMinutes, sendRecovered } = config.alerts;
+  return { failureThreshold, checkFailureThreshold, reminderMinutes, sendRecovered };
+}
+
+export async function runCheck(config: PodWatchConfig, deps: RunDeps, options: RunOptions): Promise<RunResult> {
+  const log = deps.logger ?? silentLogger;
+  const started = Date.now();
+  const now = deps.clock.now();
+  const checkedAt = now.toISOString();
+
+  if (!(await deps.stateStore.acquireLease(options.runId, options.leaseTtlMs))) {
+    log.warn('another run holds the lease; skipping this run', { runId: options.runId });
+    return { status: 'skipped', reason: 'another run is in progress', checkedAt };
+  }
+  try {
+    const pods: PodRef[] = config.pods.map((p) => ({ ...p }));
+    const stored = await deps.stateStore.load(pods.map(podKey));
+
+    let apiKey: string | undefined;
+    let keyError: string | undefined;
+    try {
+      apiKey = await deps.keySource.getKey();
+    } catch (err) {
+      if (!(err instanceof KeySourceError)) throw err;
+      keyError = err.message;
+      log.warn('the API key could not be read; no pod is checked this run', { error: err.message });
+    }
+
+    const outcomes = apiKey === undefined ? undefined : await checkPods(config, deps, pods, apiKey, options, log);
+
+    const settings = ruleSettings(config);
+    const changes: StateChange[] = [];
+    const alerts: Alert[] = [];
+    const reports: PodReport[] = [];
+    pods.forEach((pod, i) => {
+      const key = podKey(pod);
+      const previous = stored.pods.get(key);
+      if (outcomes === undefined) {
+        reports.push({ pod, health: 'check-failed', error: `not checked: ${keyError}` });
+        return;
+      }
+      const outcome = outcomes[i] as CheckOutcome;
+      const evaluation = evaluatePod(pod, previous, outcome, now, settings);
+      reports.push(evaluation.report);
+      alerts.push(...evaluation.alerts);
+      if (evaluation.changed) {
+        changes.push({ key, expectedVersion: previous?.version ?? 0, state: evaluation.state });
+      }
+    });
+
+    const authRejected = outcomes?.filter((o) => !o.ok && o.error.kind === 'auth') ?? [];
+    const firstAuthError = authRejected.find((o) => !o.ok);
+    const run = evaluateRun(
+      stored.run,
+      {
+        ...(keyError !== undefined ? { keyError } : {}),
+        authRejected: authRejected.length,
+        ...(firstAuthError && !firstAuthError.ok ? { authError: firstAuthError.error.message } : {}),
+        keyAccepted: outcomes?.filter((o) => o.ok || apiAnswered(o)).length ?? 0,
+      },
+      now,
+      settings,
+    );
+    alerts.push(...run.alerts);
+    if (run.changed) changes.push({ key: RUN_STATE_KEY, expectedVersion: stored.run.version, state: run.state });
+
+    const order = new Map(pods.map((p, i) => [podKey(p), i]));
+    alerts.sort(
+      (a, b) =>
+        SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+        (a.pod ? (order.get(podKey(a.pod)) ?? 0) : -1) - (b.pod ? (order.get(podKey(b.pod)) ?? 0) : -1),
+    );
+
+    let notification: Notification | undefined;
+    if (alerts.length > 0) {
+      notification = renderNotification(alerts, { language: config.alerts.language });
+      try {
+        await deps.notifier.send(notification);
+      } catch (err) {
+        if (err instanceof NotifyError) throw err;
+        throw new NotifyError(`the notification could not be delivered: ${errorText(err)}`, { cause: err });
+      }
+      log.info('notification sent', { alerts: alerts.length, severity: notification.severity });
+    }
+
+    if (changes.length > 0) await deps.stateStore.commit(changes);
+
+    return {
+      status: 'completed',
+      checkedAt,
+      pods: reports,
+      alerts,
+      ...(notification ? { notification } : {}),
+      stats: runStats(reports, alerts, changes.length, Date.now() - started),
+    };
+  } finally {
+    try {
+      await deps.stateStore.releaseLease(options.runId);
+    } catch (err) {
+      // The lease expires by itself; a failed release only delays the next run, it loses nothing.
+      log.warn('could not release the run lease', { error: errorText(err) });
+    }
+  }
+}
+
+/** Checks every pod, then retries the key-rejected ones once with a freshly read key. */
+async function checkPods(
+  config: PodWatchConfig,
+  deps: RunDeps,
+  pods: PodRef[],
+  apiKey: string,
+  options: RunOptions,
+  log: RunLogger,
+): Promise<CheckOutcome[]> {
+  const checkOne = (pod: PodRef, key: string): Promise<CheckOutcome> => {
+    if (options.signal?.aborted) return Promise.resolve(deadlineOutcome());
+    return deps.podApi.getPodBasic(pod, key, options.signal);
+  };
+  const outcomes = await mapWithConcurrency(pods, config.concurrency, (pod) => checkOne(pod, apiKey));
+  const rejected = outcomes.flatMap((o, i) => (!o.ok && o.error.kind === 'auth' ? [i] : []));
+  if (rejected.length === 0) return outcomes;
+
+  let fresh: string | undefined;
+  try {
+    fresh = await deps.keySource.getKey({ forceRefresh: true });
+  } catch (err) {
+    log.warn('could not re-read the API key after a rejection', { error: errorText(err) });
+  }
+  if (fresh === undefined || fresh === apiKey) return outcomes;
+  log.info('the API rejected the key; retrying with the freshly read key', { pods: rejected.length });
+  const retried = await mapWithConcurrency(rejected, config.concurrency, (i) =>
+    checkOne(pods[i] as PodRef, fresh as string),
+  );
+  rejected.forEach((podIndex, j) => {
+    outcomes[podIndex] = retried[j] as CheckOutcome;
+  });
+  return outcomes;
+}
+
+function deadlineOutcome(): CheckOutcome {
+  return {
+    ok: false,
+    error: { kind: 'deadline', message: 'not checked: the run reached its time limit before this pod' },
+  };
+}
+
+/** The API itself answered (with the key accepted): evidence that the key works. */
+function apiAnswered(o: CheckOutcome): boolean {
+  return !o.ok && (o.error.kind === 'not-found' || o.error.kind === 'api-status' || o.error.kind === 'invalid-response');
+}
+
+function runStats(reports: PodReport[], alerts: Alert[], stateWrites: number, durationMs: number): RunStats {
+  const byHealth: Record<Health, number> = { ok: 0, 'not-running': 0, finished: 0, 'check-failed': 0 };
+  const latencies: number[] = [];
+  for (const r of reports) {
+    byHealth[r.health] += 1;
+    if (r.latencyMs !== undefined) latencies.push(r.latencyMs);
+  }
+  const restartsObserved = alerts
+    .filter((a) => a.type === 'restarted')
+    .reduce((sum, a) => sum + ((a.restartsAfter ?? 0) - (a.restartsBefore ?? 0)), 0);
+  return {
+    podsChecked: reports.length,
+    byHealth,
+    restartsObserved,
+    alertsSent: alerts.length,
+    stateWrites,
+    durationMs,
+    apiLatencyMs: {
+      count: latencies.length,
+      max: latencies.length ? Math.max(...latencies) : 0,
+      mean: latencies.length ? latencies.reduce((s, x) => s + x, 0) / latencies.length : 0,
+    },
+  };
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof PodWatchError) return err.message;
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}

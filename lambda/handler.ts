@@ -1,0 +1,57 @@
+/**
+ * The Lambda entry point: wires AWS adapters once per container (module scope, reused by warm
+ * invocations) and hands each scheduled event to the shared core.
+ */
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { AlayaHttpClient } from './adapters/alaya-http-client';
+import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
+import { SecretsManagerKeySource } from './adapters/secrets-manager-key-source';
+import { SnsNotifier } from './adapters/sns-notifier';
+import { systemClock } from './adapters/system-clock';
+import { loadConfigFile } from './config/config-file';
+import { readHandlerEnvironment } from './handler-environment';
+import { makeScheduledHandler } from './scheduled-run';
+
+const env = readHandlerEnvironment(process.env);
+// The stack bundles the validated config as config.json beside this file (too large for env vars).
+const config = loadConfigFile(env.configFile ?? join(__dirname, 'config.json'), process.env);
+
+// Powertools takes fields as an optional extra argument; the core's logger port always passes one.
+const powertools = new Logger();
+const logger = {
+  debug: (message: string, fields: Record<string, unknown> = {}) => powertools.debug(message, fields),
+  info: (message: string, fields: Record<string, unknown> = {}) => powertools.info(message, fields),
+  warn: (message: string, fields: Record<string, unknown> = {}) => powertools.warn(message, fields),
+  error: (message: string, fields: Record<string, unknown> = {}) => powertools.error(message, fields),
+  appendKeys: (keys: Record<string, unknown>) => powertools.appendKeys(keys),
+};
+const metrics = new Metrics();
+
+export const handler = makeScheduledHandler({
+  config,
+  leaseTtlMs: env.leaseTtlSeconds * 1000,
+  logger,
+  metrics,
+  deps: {
+    keySource: new SecretsManagerKeySource({ client: new SecretsManagerClient({}), secretId: env.secretId }),
+    podApi: new AlayaHttpClient({
+      baseUrl: config.apiBaseUrl,
+      timeoutMs: config.timeoutSeconds * 1000,
+      retries: config.retries,
+      maxSockets: config.concurrency,
+    }),
+    stateStore: new DynamoDbStateStore({
+      client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+      tableName: env.tableName,
+    }),
+    notifier: new SnsNotifier({ client: new SNSClient({}), topicArn: env.topicArn }),
+    clock: systemClock,
+    logger,
+  },
+});

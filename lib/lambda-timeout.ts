@@ -1,0 +1,33 @@
+import type { PodWatchConfig } from '../lambda/config/config';
+
+/** The config fields the function timeout depends on. */
+export type TimeoutInputs = Pick<PodWatchConfig, 'pods' | 'concurrency' | 'timeoutSeconds'>;
+
+/** Lambda's own ceiling. */
+export const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
+/** Below this, cold start plus the 20 s wrap-up would leave almost no time for checks. */
+export const MIN_LAMBDA_TIMEOUT_SECONDS = 60;
+/** Cold start, reading the key and state, and publishing the alert. */
+const FIXED_OVERHEAD_SECONDS = 30;
+/** The lease item must outlive a run that is killed at its timeout, so the next run cannot overlap it. */
+const LEASE_MARGIN_SECONDS = 60;
+
+/**
+ * The function timeout: enough for every wave of `concurrency` pods to take twice its request
+ * timeout (one retry), clamped to [60, 900] seconds.
+ *
+ * Large configs may still not fit in 900 s. That is safe: the core also enforces a run deadline
+ * (the remaining time minus 20 s), so pods not reached in time are reported "can't check" and the
+ * run still records state and sends its alert, instead of the whole run timing out.
+ */
+export function lambdaTimeoutSeconds(config: TimeoutInputs): number {
+  const waves = Math.ceil(config.pods.length / config.concurrency);
+  // timeoutSeconds may be fractional; Lambda wants whole seconds.
+  const needed = Math.ceil(FIXED_OVERHEAD_SECONDS + waves * config.timeoutSeconds * 2);
+  return Math.min(MAX_LAMBDA_TIMEOUT_SECONDS, Math.max(MIN_LAMBDA_TIMEOUT_SECONDS, needed));
+}
+
+/** How long a run's lease is held: its timeout plus a margin, so a crashed run's lease expires on its own. */
+export function leaseTtlSeconds(config: TimeoutInputs): number {
+  return lambdaTimeoutSeconds(config) + LEASE_MARGIN_SECONDS;
+}
