@@ -3,12 +3,12 @@
  * invocations) and hands each scheduled event to the shared core.
  */
 import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { AlayaHttpClient } from './adapters/alaya-http-client';
 import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
 import { SecretsManagerKeySource } from './adapters/secrets-manager-key-source';

@@ -27,7 +27,10 @@ export interface ScheduledRunOptions {
   wrapUpMs?: number;
 }
 
-export type ScheduledHandler = (event: unknown, context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>) => Promise<RunSummary>;
+export type ScheduledHandler = (
+  event: unknown,
+  context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
+) => Promise<RunSummary>;
 
 export interface RunSummary {
   status: RunResult['status'];
@@ -80,9 +83,17 @@ export function makeScheduledHandler(options: ScheduledRunOptions): ScheduledHan
         metrics.addMetric('ApiLatencyMeanMs', 'Milliseconds', Math.round(stats.apiLatencyMs.mean));
         metrics.addMetric('ApiLatencyMaxMs', 'Milliseconds', Math.round(stats.apiLatencyMs.max));
       }
-      return { status: 'completed', checkedAt: result.checkedAt, pods: stats.podsChecked, alerts: stats.alertsSent };
+      return {
+        status: 'completed',
+        checkedAt: result.checkedAt,
+        pods: stats.podsChecked,
+        alerts: stats.alertsSent,
+      };
     } catch (err) {
-      logger.error('run failed', { error: errorText(err), errorName: err instanceof Error ? err.name : typeof err });
+      logger.error('run failed', {
+        error: errorText(err),
+        errorName: err instanceof Error ? err.name : typeof err,
+      });
       metrics.addMetric('RunsFailed', 'Count', 1);
       throw err;
     } finally {

@@ -22,8 +22,10 @@ const LEASE_MARGIN_SECONDS = 60;
  */
 export function lambdaTimeoutSeconds(config: TimeoutInputs): number {
   const waves = Math.ceil(config.pods.length / config.concurrency);
-  // timeoutSeconds may be fractional; Lambda wants whole seconds.
-  const needed = Math.ceil(FIXED_OVERHEAD_SECONDS + waves * config.timeoutSeconds * 2);
+  const exact = FIXED_OVERHEAD_SECONDS + waves * config.timeoutSeconds * 2;
+  // timeoutSeconds may be fractional and Lambda wants whole seconds; rounding first keeps binary
+  // noise (20 × 1.1 × 2 = 44.00000000000001) from adding a second.
+  const needed = Math.ceil(Math.round(exact * 1e6) / 1e6);
   return Math.min(MAX_LAMBDA_TIMEOUT_SECONDS, Math.max(MIN_LAMBDA_TIMEOUT_SECONDS, needed));
 }
 

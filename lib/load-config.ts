@@ -26,7 +26,9 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): PodWatchConfig {
         { cause: err },
       );
     }
-    throw new ConfigError(`cannot read config file ${path} (${code ?? String(err)})`, undefined, { cause: err });
+    throw new ConfigError(`cannot read config file ${path} (${code ?? String(err)})`, undefined, {
+      cause: err,
+    });
   }
   return parseConfigText(text, path);
 }
@@ -35,7 +37,9 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): PodWatchConfig {
 export function stringContext(value: unknown, key: string, fallback: string): string {
   if (value === undefined || value === null || value === '') return fallback;
   if (typeof value !== 'string') {
-    throw new ConfigError(`context ${key}: expected a string, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+    throw new ConfigError(
+      `context ${key}: expected a string, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+    );
   }
   return value;
 }

@@ -1,3 +1,5 @@
+import { ConfigError } from '../lambda/config/config';
+
 /**
  * Periods derived from `config.schedule`, for the alarms and the delivery limits.
  * Pure functions so the CloudWatch constraints can be tested without synthesizing.
@@ -53,8 +55,8 @@ export function assumedRunIntervalSeconds(schedule: string): number {
 export function heartbeatPeriodSeconds(schedule: string, functionTimeoutSeconds: number): number {
   const interval = assumedRunIntervalSeconds(schedule);
   if (interval > ALARM_RANGE_LONG_PERIOD_SECONDS) {
-    throw new Error(
-      `schedule ${schedule}: runs more than 7 days apart cannot be watched by the heartbeat alarm ` +
+    throw new ConfigError(
+      `schedule: ${schedule} runs more than 7 days apart, which the heartbeat alarm cannot watch ` +
         '(CloudWatch evaluates at most 7 days); use a rate of 7 days or less',
     );
   }
@@ -64,7 +66,9 @@ export function heartbeatPeriodSeconds(schedule: string, functionTimeoutSeconds:
   if (period * HEARTBEAT_EVALUATION_PERIODS > limit) {
     // Unreachable with 3 periods (3 × 59 min < 1 day); kept so a change to the constants cannot
     // silently produce an alarm CloudFormation rejects at deploy time.
-    throw new Error(`heartbeat period ${period}s × ${HEARTBEAT_EVALUATION_PERIODS} exceeds CloudWatch's ${limit}s`);
+    throw new Error(
+      `heartbeat period ${period}s × ${HEARTBEAT_EVALUATION_PERIODS} exceeds CloudWatch's ${limit}s`,
+    );
   }
   return period;
 }

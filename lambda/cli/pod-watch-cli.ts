@@ -3,20 +3,20 @@
  * file, terminal output). Exit codes follow the Nagios plugin convention so cron wrappers and
  * monitoring agents can use it directly.
  */
-import { dirname, basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
-import { ConfigError, type PodWatchConfig } from '../config/config';
-import { loadConfigFile } from '../config/config-file';
 import { AlayaHttpClient } from '../adapters/alaya-http-client';
 import { ConsoleNotifier } from '../adapters/console-notifier';
 import { EnvKeySource } from '../adapters/env-key-source';
 import { FileStateStore } from '../adapters/file-state-store';
 import { systemClock } from '../adapters/system-clock';
+import { ConfigError, type PodWatchConfig } from '../config/config';
+import { loadConfigFile } from '../config/config-file';
 import { PodWatchError, UsageError } from '../core/errors';
 import { alertSummary } from '../core/messages';
+import type { Notifier } from '../core/ports';
 import { notRunningSeverity } from '../core/rules';
 import { type RunLogger, type RunResult, runCheck, silentLogger } from '../core/run-check';
-import type { Notifier } from '../core/ports';
 
 export const EXIT = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
 
@@ -57,7 +57,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.stdout(USAGE);
         return command === undefined ? EXIT.UNKNOWN : EXIT.OK;
       default:
-        throw new UsageError(`unknown command "${command}" (expected check, validate or test-alert; see --help)`);
+        throw new UsageError(
+          `unknown command "${command}" (expected check, validate or test-alert; see --help)`,
+        );
     }
   } catch (err) {
     io.stderr(`pod-watch: ${oneLine(err)}\n`);
@@ -162,7 +164,8 @@ function stderrLogger(io: CliIo): RunLogger {
 
 export function exitCode(result: Extract<RunResult, { status: 'completed' }>): number {
   const critical = result.pods.some(
-    (p) => p.health === 'not-running' && p.status !== undefined && notRunningSeverity(p.status) === 'critical',
+    (p) =>
+      p.health === 'not-running' && p.status !== undefined && notRunningSeverity(p.status) === 'critical',
   );
   if (critical) return EXIT.CRITICAL;
   if (result.pods.some((p) => p.health === 'check-failed')) return EXIT.UNKNOWN;
@@ -194,7 +197,10 @@ export function jsonReport(result: Extract<RunResult, { status: 'completed' }>, 
   };
 }
 
-export function renderTable(result: Extract<RunResult, { status: 'completed' }>, language: 'en' | 'zh' = 'en'): string {
+export function renderTable(
+  result: Extract<RunResult, { status: 'completed' }>,
+  language: 'en' | 'zh' = 'en',
+): string {
   const alerted = new Map<string, string[]>();
   for (const a of result.alerts) {
     if (!a.pod) continue;
@@ -232,12 +238,19 @@ export function renderTable(result: Extract<RunResult, { status: 'completed' }>,
 }
 
 async function testAlertCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, { 'topic-arn': { type: 'string' }, language: { type: 'string', default: 'en' } });
+  const { values } = parse(args, {
+    'topic-arn': { type: 'string' },
+    language: { type: 'string', default: 'en' },
+  });
   const topicArn = values['topic-arn'];
-  if (typeof topicArn !== 'string' || !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(topicArn)) {
+  if (
+    typeof topicArn !== 'string' ||
+    !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(topicArn)
+  ) {
     throw new UsageError('--topic-arn must be an SNS topic ARN (the TopicArn output of the stack)');
   }
-  if (values.language !== 'en' && values.language !== 'zh') throw new UsageError('--language must be en or zh');
+  if (values.language !== 'en' && values.language !== 'zh')
+    throw new UsageError('--language must be en or zh');
   if (!io.snsNotifier) throw new UsageError('test-alert is not available in this build');
   const { sampleNotification } = await import('./sample-alert');
   const notification = sampleNotification(values.language, new Date());

@@ -22,7 +22,8 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = {}): PodWa
   const override = env.ALAYA_API_BASE_URL?.trim();
   if (!override) return parseConfigText(text, path);
   const raw = parseJson(text, path);
-  const withOverride = raw && typeof raw === 'object' && !Array.isArray(raw) ? { ...raw, apiBaseUrl: override } : raw;
+  const withOverride =
+    raw && typeof raw === 'object' && !Array.isArray(raw) ? { ...raw, apiBaseUrl: override } : raw;
   try {
     return parseConfig(withOverride, path);
   } catch (err) {

@@ -52,7 +52,10 @@ const apiBaseUrlSchema = z.string().transform((value, ctx) => {
     return z.NEVER;
   }
   if (url.username || url.password) {
-    ctx.addIssue({ code: 'custom', message: 'must not contain credentials; the API key comes from its key source' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must not contain credentials; the API key comes from its key source',
+    });
     return z.NEVER;
   }
   if (url.search || url.hash) {
@@ -103,7 +106,8 @@ export const configSchema = z
     timeoutSeconds: z
       .number()
       .min(1, 'expected a number of seconds from 1 to 60')
-      .max(60, 'expected a number of seconds from 1 to 60').default(10),
+      .max(60, 'expected a number of seconds from 1 to 60')
+      .default(10),
     retries: intIn(0, 5).default(2),
     alerts: alertsSchema.default(() => alertsSchema.parse({})),
     schedule: z

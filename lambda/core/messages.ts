@@ -27,11 +27,6 @@ export const SUBJECT_MAX_UNITS = 99;
 export const SMS_MAX = { gsm7: 160, ucs2: 70 } as const;
 export const TEXT_MAX_UNITS = 1000;
 
-/** The previous createTime is not (yet) a field of Alert; it is shown when a producer supplies it. */
-interface AlertExtras {
-  previousCreateTime?: string;
-}
-
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 const TYPE_RANK = new Map<AlertType, number>(ALERT_TYPES.map((t, i) => [t, i]));
 /** Alert types that mean "something is wrong with this pod right now": input of the suspect-node check. */
@@ -373,7 +368,7 @@ function summaryZh(alert: Alert): string {
 
 function createTimes(alert: Alert): { was: string; now: string } {
   return {
-    was: clean((alert as Alert & AlertExtras).previousCreateTime),
+    was: clean(alert.previousCreateTime),
     now: clean(alert.info?.createTime),
   };
 }

@@ -60,12 +60,18 @@ export function evaluatePod(
 
   if (!outcome.ok) {
     const { error } = outcome;
-    const report: PodReport = { pod: ref, health: 'check-failed', error: error.message, errorKind: error.kind };
+    const report: PodReport = {
+      pod: ref,
+      health: 'check-failed',
+      error: error.message,
+      errorKind: error.kind,
+    };
     if (outcome.latencyMs !== undefined) report.latencyMs = outcome.latencyMs;
     // A rejected key is one run-wide problem (see evaluateRun), not a fault of this pod.
     if (error.kind === 'auth') return { state: prev, changed: false, alerts, report };
     // A finished pod may be cleaned up by the provider: its disappearance is not an outage.
-    if (prev.finished) return { state: prev, changed: false, alerts, report: { ...report, health: 'finished' } };
+    if (prev.finished)
+      return { state: prev, changed: false, alerts, report: { ...report, health: 'finished' } };
 
     if (prev.checkFailStreak === 0) next.checkFailingSince = at;
     next.checkFailStreak = Math.min(prev.checkFailStreak + 1, settings.checkFailureThreshold);
@@ -116,6 +122,7 @@ export function evaluatePod(
         restartsAfter: info.restartCount,
         info,
       };
+      if (info.createTime !== base.createTime) alert.previousCreateTime = base.createTime;
       if (info.hostName !== base.hostName) alert.previousHostName = base.hostName;
       raise(alert);
     } else if (info.restartCount > base.restartCount) {
@@ -135,7 +142,8 @@ export function evaluatePod(
 
   if (info.status === 'Succeeded') {
     report.health = 'finished';
-    if (!prev.finished) raise({ type: 'finished', severity: 'info', reminder: false, status: info.status, info });
+    if (!prev.finished)
+      raise({ type: 'finished', severity: 'info', reminder: false, status: info.status, info });
     next.finished = true;
     // Finishing ends any problem: a finished training pod is not an outage, and the notice says so.
     next.notRunningStreak = 0;
@@ -187,10 +195,13 @@ export function evaluatePod(
     restartsAfter: info.restartCount,
   };
   if (!prev.notRunning) {
-    if (firstSight || next.notRunningStreak >= settings.failureThreshold) {
+    // After an open check-failed problem, a not-Running answer is news too: say it now, so the
+    // check-failed problem never ends in silence.
+    if (firstSight || hadCheckFailed || next.notRunningStreak >= settings.failureThreshold) {
       next.notRunning = { since, lastNotifiedAt: at, detail: info.status };
       const alert: Omit<Alert, 'at' | 'pod'> = { ...problem, reminder: false, since };
-      if (prev.lastStatus !== undefined && prev.lastStatus !== info.status) alert.previousStatus = prev.lastStatus;
+      if (prev.lastStatus !== undefined && prev.lastStatus !== info.status)
+        alert.previousStatus = prev.lastStatus;
       raise(alert);
     }
   } else if (prev.notRunning.detail !== info.status) {
@@ -267,7 +278,14 @@ export function evaluateRun(
     if (next.keyFailStreak >= settings.checkFailureThreshold) {
       if (!prev.keyFailed) {
         next.keyFailed = { since, lastNotifiedAt: at, detail: obs.keyError };
-        alerts.push({ type: 'check-failed', severity: 'critical', reminder: false, error: obs.keyError, since, at });
+        alerts.push({
+          type: 'check-failed',
+          severity: 'critical',
+          reminder: false,
+          error: obs.keyError,
+          since,
+          at,
+        });
       } else if (reminderDue(prev.keyFailed, now, settings.reminderMinutes)) {
         next.keyFailed = { ...prev.keyFailed, lastNotifiedAt: at, detail: obs.keyError };
         alerts.push({

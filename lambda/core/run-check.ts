@@ -70,7 +70,11 @@ export function ruleSettings(config: PodWatchConfig): RuleSettings {
   return { failureThreshold, checkFailureThreshold, reminderMinutes, sendRecovered };
 }
 
-export async function runCheck(config: PodWatchConfig, deps: RunDeps, options: RunOptions): Promise<RunResult> {
+export async function runCheck(
+  config: PodWatchConfig,
+  deps: RunDeps,
+  options: RunOptions,
+): Promise<RunResult> {
   const log = deps.logger ?? silentLogger;
   const started = Date.now();
   const now = deps.clock.now();
@@ -94,7 +98,8 @@ export async function runCheck(config: PodWatchConfig, deps: RunDeps, options: R
       log.warn('the API key could not be read; no pod is checked this run', { error: err.message });
     }
 
-    const outcomes = apiKey === undefined ? undefined : await checkPods(config, deps, pods, apiKey, options, log);
+    const outcomes =
+      apiKey === undefined ? undefined : await checkPods(config, deps, pods, apiKey, options, log);
 
     const settings = ruleSettings(config);
     const changes: StateChange[] = [];
@@ -130,7 +135,8 @@ export async function runCheck(config: PodWatchConfig, deps: RunDeps, options: R
       settings,
     );
     alerts.push(...run.alerts);
-    if (run.changed) changes.push({ key: RUN_STATE_KEY, expectedVersion: stored.run.version, state: run.state });
+    if (run.changed)
+      changes.push({ key: RUN_STATE_KEY, expectedVersion: stored.run.version, state: run.state });
 
     const order = new Map(pods.map((p, i) => [podKey(p), i]));
     alerts.sort(
@@ -214,7 +220,10 @@ function deadlineOutcome(): CheckOutcome {
 
 /** The API itself answered (with the key accepted): evidence that the key works. */
 function apiAnswered(o: CheckOutcome): boolean {
-  return !o.ok && (o.error.kind === 'not-found' || o.error.kind === 'api-status' || o.error.kind === 'invalid-response');
+  return (
+    !o.ok &&
+    (o.error.kind === 'not-found' || o.error.kind === 'api-status' || o.error.kind === 'invalid-response')
+  );
 }
 
 function runStats(reports: PodReport[], alerts: Alert[], stateWrites: number, durationMs: number): RunStats {

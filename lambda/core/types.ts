@@ -138,6 +138,8 @@ export interface Alert {
   /** The observation of this run, when there is one: host, IPs, namespace, QoS... */
   info?: PodInfo;
   previousHostName?: string;
+  /** For `recreated`: the createTime of the instance it replaced. */
+  previousCreateTime?: string;
   /** For reminders and recoveries: when the problem started. */
   since?: string;
   error?: string;

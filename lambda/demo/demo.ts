@@ -23,7 +23,10 @@ interface Step {
   act?: (api: Awaited<ReturnType<typeof startFakeAlayaApi>>) => void;
 }
 
-export async function runDemo(options: { language: 'en' | 'zh'; write: (text: string) => void }): Promise<void> {
+export async function runDemo(options: {
+  language: 'en' | 'zh';
+  write: (text: string) => void;
+}): Promise<void> {
   const { write } = options;
   const api = await startFakeAlayaApi({ validKeys: [DEMO_KEY], latencyMs: 20, pathPrefix: '/api/osm' });
   const dir = await mkdtemp(join(tmpdir(), 'alaya-pod-watch-demo-'));
@@ -33,14 +36,14 @@ export async function runDemo(options: { language: 'en' | 'zh'; write: (text: st
     { podName: 'llm-pretrain-worker-1', name: 'worker-1', hostName: 'gpu-node-023', hostIp: '10.24.7.3' },
     { podName: 'llm-pretrain-worker-2', name: 'worker-2', hostName: 'gpu-node-024', hostIp: '10.24.7.4' },
   ];
-  pods.forEach((p, i) =>
+  for (const [i, p] of pods.entries()) {
     api.setPod(TASK, p.podName, {
       hostName: p.hostName,
       hostIp: p.hostIp,
       podIp: `10.24.8.${10 + i}`,
       qosClass: i === 3 ? 'BestEffort' : 'Guaranteed',
-    }),
-  );
+    });
+  }
   const config = parseConfig({
     pods: pods.map((p) => ({ taskId: TASK, podName: p.podName, name: p.name })),
     apiBaseUrl: api.url,
@@ -110,7 +113,11 @@ export async function runDemo(options: { language: 'en' | 'zh'; write: (text: st
       );
       if (result.status === 'completed') {
         write(renderTable(result, options.language));
-        write(notification.length ? `\nThe one notification of this run (email, then SMS):\n${notification.join('')}` : 'No alerts this run.\n');
+        write(
+          notification.length
+            ? `\nThe one notification of this run (email, then SMS):\n${notification.join('')}`
+            : 'No alerts this run.\n',
+        );
       }
       clock = new Date(clock.getTime() + 5 * 60_000);
     }

@@ -2,7 +2,15 @@
 import { KeySourceError, NotifyError, StateConflictError } from '../../lambda/core/errors';
 import type { Clock, KeySource, Notifier, PodApi, StateChange, StateStore } from '../../lambda/core/ports';
 import { RUN_STATE_KEY } from '../../lambda/core/ports';
-import type { CheckOutcome, Notification, PodInfo, PodRef, PodState, RunState, StoredState } from '../../lambda/core/types';
+import type {
+  CheckOutcome,
+  Notification,
+  PodInfo,
+  PodRef,
+  PodState,
+  RunState,
+  StoredState,
+} from '../../lambda/core/types';
 
 export const TASK = 'ca78d6b9-e196-5a0f-b1be-ab036b3cb91a';
 
@@ -63,7 +71,10 @@ export class FakePodApi implements PodApi {
   async getPodBasic(pod: PodRef, apiKey: string): Promise<CheckOutcome> {
     this.calls.push({ podName: pod.podName, key: apiKey });
     if (this.validKeys && !this.validKeys.has(apiKey)) {
-      return { ok: false, error: { kind: 'auth', message: 'the API rejected the key (HTTP 401, body status 40401)' } };
+      return {
+        ok: false,
+        error: { kind: 'auth', message: 'the API rejected the key (HTTP 401, body status 40401)' },
+      };
     }
     const b = this.pods.get(pod.podName);
     if (b === undefined) return { ok: false, error: { kind: 'not-found', message: 'pod or task not found' } };

@@ -94,9 +94,22 @@ describe('pod-watch check', () => {
     const failed = await check('--json');
     expect(failed.code).toBe(2);
     const doc = JSON.parse(failed.stdout);
-    expect(doc.pods[0]).toEqual({ taskId: TASK, podName: 'master-0', name: 'master', health: 'not-running', status: 'Failed', restartCount: 0 });
+    expect(doc.pods[0]).toEqual({
+      taskId: TASK,
+      podName: 'master-0',
+      name: 'master',
+      health: 'not-running',
+      status: 'Failed',
+      restartCount: 0,
+    });
     expect(doc.alerts).toEqual([
-      { type: 'not-running', severity: 'critical', taskId: TASK, podName: 'master-0', summary: expect.stringContaining('Failed') },
+      {
+        type: 'not-running',
+        severity: 'critical',
+        taskId: TASK,
+        podName: 'master-0',
+        summary: expect.stringContaining('Failed'),
+      },
     ]);
 
     api.updatePod(TASK, 'master-0', { status: 'Running' });
@@ -144,14 +157,28 @@ describe('pod-watch check', () => {
 
   it('lets ALAYA_API_BASE_URL override apiBaseUrl, validated like the config', async () => {
     writeConfig({ apiBaseUrl: 'https://api.alayanew.com' });
-    expect((await cli(['check', '--config', configPath, '--state', statePath], { ALAYA_API_BASE_URL: api.url })).code).toBe(0);
-    const bad = await cli(['check', '--config', configPath, '--state', statePath], { ALAYA_API_BASE_URL: 'http://example.com' });
+    expect(
+      (await cli(['check', '--config', configPath, '--state', statePath], { ALAYA_API_BASE_URL: api.url }))
+        .code,
+    ).toBe(0);
+    const bad = await cli(['check', '--config', configPath, '--state', statePath], {
+      ALAYA_API_BASE_URL: 'http://example.com',
+    });
     expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/apiBaseUrl \(from ALAYA_API_BASE_URL\): expected an https:\/\/ URL/);
   });
 
   it('exits 3 with one line naming the field for a bad config, and writes no state', async () => {
-    writeFileSync(configPath, JSON.stringify({ pods: [{ taskId: TASK, podName: 'a' }, { taskId: TASK, podName: 'b' }, { taskId: 'x', podName: 'c' }] }));
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        pods: [
+          { taskId: TASK, podName: 'a' },
+          { taskId: TASK, podName: 'b' },
+          { taskId: 'x', podName: 'c' },
+        ],
+      }),
+    );
     const r = await check();
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
@@ -169,7 +196,10 @@ describe('pod-watch check', () => {
     const badFlag = await cli(['check', '--config', configPath, '--jsn']);
     expect([badFlag.code, badFlag.stderr]).toEqual([3, expect.stringContaining("Unknown option '--jsn'")]);
     const noConfig = await cli(['check']);
-    expect([noConfig.code, noConfig.stderr]).toEqual([3, expect.stringContaining('--config FILE is required')]);
+    expect([noConfig.code, noConfig.stderr]).toEqual([
+      3,
+      expect.stringContaining('--config FILE is required'),
+    ]);
     const unknown = await cli(['chek']);
     expect([unknown.code, unknown.stderr]).toEqual([3, expect.stringContaining('unknown command "chek"')]);
   });

@@ -47,7 +47,9 @@ describe('config schema', () => {
   });
 
   it('keeps config/pod-watch.schema.json in sync with the zod schema (run `npm run schema`)', () => {
-    expect(readFileSync(join(root, 'config', 'pod-watch.schema.json'), 'utf8')).toBe(renderConfigJsonSchema());
+    expect(readFileSync(join(root, 'config', 'pod-watch.schema.json'), 'utf8')).toBe(
+      renderConfigJsonSchema(),
+    );
   });
 
   it.each([
@@ -66,28 +68,52 @@ describe('config schema', () => {
     [{ pods: [pod], alerts: { reminderMinute: 5 } }, 'alerts: unknown key "reminderMinute"'],
     [{ pods: [pod], apiBaseUrl: 'http://api.alayanew.com' }, 'apiBaseUrl: expected an https:// URL'],
     [{ pods: [pod], apiBaseUrl: 'not a url' }, 'apiBaseUrl: expected an absolute URL'],
-    [{ pods: [pod], apiBaseUrl: 'https://user:pw@api.alayanew.com' }, 'apiBaseUrl: must not contain credentials'],
-    [{ pods: [pod], apiBaseUrl: 'https://api.alayanew.com/?x=1' }, 'apiBaseUrl: must not contain a query string'],
+    [
+      { pods: [pod], apiBaseUrl: 'https://user:pw@api.alayanew.com' },
+      'apiBaseUrl: must not contain credentials',
+    ],
+    [
+      { pods: [pod], apiBaseUrl: 'https://api.alayanew.com/?x=1' },
+      'apiBaseUrl: must not contain a query string',
+    ],
     [{ pods: [pod], concurrency: 0 }, 'concurrency: expected a whole number from 1 to 64'],
     [{ pods: [pod], concurrency: 65 }, 'concurrency: expected a whole number from 1 to 64'],
     [{ pods: [pod], concurrency: '8' }, 'concurrency: expected number, got string'],
     [{ pods: [pod], timeoutSeconds: 0 }, 'timeoutSeconds: expected a number of seconds from 1 to 60'],
     [{ pods: [pod], retries: 9 }, 'retries: expected a whole number from 0 to 5'],
-    [{ pods: [pod], alerts: { failureThreshold: 0 } }, 'alerts.failureThreshold: expected a whole number from 1 to 100'],
-    [{ pods: [pod], alerts: { checkFailureThreshold: 1.5 } }, 'alerts.checkFailureThreshold: expected a whole number'],
-    [{ pods: [pod], alerts: { reminderMinutes: -1 } }, 'alerts.reminderMinutes: expected a whole number from 0'],
+    [
+      { pods: [pod], alerts: { failureThreshold: 0 } },
+      'alerts.failureThreshold: expected a whole number from 1 to 100',
+    ],
+    [
+      { pods: [pod], alerts: { checkFailureThreshold: 1.5 } },
+      'alerts.checkFailureThreshold: expected a whole number',
+    ],
+    [
+      { pods: [pod], alerts: { reminderMinutes: -1 } },
+      'alerts.reminderMinutes: expected a whole number from 0',
+    ],
     [{ pods: [pod], alerts: { sendRecovered: 'yes' } }, 'alerts.sendRecovered: expected boolean'],
     [{ pods: [pod], alerts: { language: 'fr' } }, 'alerts.language: expected one of "en"|"zh"'],
     [{ pods: [pod], alerts: { emails: ['not-an-email'] } }, 'alerts.emails[0]: expected an email address'],
-    [{ pods: [pod], alerts: { phones: ['13800138000'] } }, 'alerts.phones[0]: expected a phone number in E.164 form'],
+    [
+      { pods: [pod], alerts: { phones: ['13800138000'] } },
+      'alerts.phones[0]: expected a phone number in E.164 form',
+    ],
     [{ pods: [pod], alerts: { smsSeverities: ['loud'] } }, 'alerts.smsSeverities[0]: expected one of'],
     [{ pods: [pod], alerts: { smsSeverities: [] } }, 'alerts.smsSeverities: '],
     [{ pods: [pod], schedule: 'every 5 minutes' }, 'schedule: expected "rate(N minutes)"'],
     [{ pods: [pod], schedule: 'rate(1 minutes)' }, 'schedule: expected "rate(N minutes)"'],
     [{ pods: [pod], schedule: 'rate(0 minutes)' }, 'schedule: expected "rate(N minutes)"'],
-    [{ pods: [pod], schedule: 'cron(0 * * * ? *)', timezone: 'Mars/Olympus' }, 'timezone: expected an IANA time zone'],
+    [
+      { pods: [pod], schedule: 'cron(0 * * * ? *)', timezone: 'Mars/Olympus' },
+      'timezone: expected an IANA time zone',
+    ],
     [{ pods: [pod], timezone: 'Asia/Shanghai' }, 'timezone: only applies to cron(...) schedules'],
-    [{ pods: [pod], apiKeySecret: 'has spaces' }, 'apiKeySecret: expected a Secrets Manager secret name or ARN'],
+    [
+      { pods: [pod], apiKeySecret: 'has spaces' },
+      'apiKeySecret: expected a Secrets Manager secret name or ARN',
+    ],
     [{ pods: [pod], lambda: { memorySizeMb: 64 } }, 'lambda.memorySizeMb: expected a whole number from 128'],
     [{ pods: [pod], lambda: { reserveConcurrency: 1 } }, 'lambda.reserveConcurrency: expected boolean'],
   ])('rejects %j naming the field', (input, expected) => {
@@ -102,7 +128,9 @@ describe('config schema', () => {
 
   it('accepts loopback http URLs and path prefixes, and strips a trailing slash', () => {
     for (const host of ['127.0.0.1:8080', 'localhost', '[::1]:9000']) {
-      expect(parseConfig({ pods: [pod], apiBaseUrl: `http://${host}/api/osm/` }).apiBaseUrl).toBe(`http://${host}/api/osm`);
+      expect(parseConfig({ pods: [pod], apiBaseUrl: `http://${host}/api/osm/` }).apiBaseUrl).toBe(
+        `http://${host}/api/osm`,
+      );
     }
     expect(parseConfig({ pods: [pod], apiBaseUrl: 'https://api.alayanew.com/api/osm' }).apiBaseUrl).toBe(
       'https://api.alayanew.com/api/osm',
@@ -111,9 +139,9 @@ describe('config schema', () => {
 
   it('accepts rate and cron schedules with a time zone', () => {
     expect(parseConfig({ pods: [pod], schedule: 'rate(1 minute)' }).schedule).toBe('rate(1 minute)');
-    expect(parseConfig({ pods: [pod], schedule: 'cron(0/10 * * * ? *)', timezone: 'Asia/Shanghai' }).timezone).toBe(
-      'Asia/Shanghai',
-    );
+    expect(
+      parseConfig({ pods: [pod], schedule: 'cron(0/10 * * * ? *)', timezone: 'Asia/Shanghai' }).timezone,
+    ).toBe('Asia/Shanghai');
   });
 
   it('names a JSON syntax error', () => {

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lambda/config/config';
 import { KeySourceError, NotifyError, StateConflictError, StateReadError } from '../../../lambda/core/errors';
-import { runCheck, type RunDeps, type RunResult } from '../../../lambda/core/run-check';
-import { FakeClock, FakeKeySource, FakePodApi, MemoryStateStore, podInfo, RecordingNotifier, TASK } from '../../support/fakes';
+import { type RunDeps, type RunResult, runCheck } from '../../../lambda/core/run-check';
+import {
+  FakeClock,
+  FakeKeySource,
+  FakePodApi,
+  MemoryStateStore,
+  podInfo,
+  RecordingNotifier,
+  TASK,
+} from '../../support/fakes';
 
 const config = parseConfig({
   pods: [
@@ -118,7 +126,9 @@ describe('runCheck', () => {
     expect(deps.notifier.sent[0]?.alerts[0]?.podsAffected).toBe(3);
     expect(deps.keySource.calls.filter((c) => c.forceRefresh)).toHaveLength(4);
     api.validKeys = undefined;
-    expect((await run()).alerts.map((a) => [a.type, a.recoveredFrom])).toEqual([['recovered', 'auth-failed']]);
+    expect((await run()).alerts.map((a) => [a.type, a.recoveredFrom])).toEqual([
+      ['recovered', 'auth-failed'],
+    ]);
   });
 
   it('heals a rotated key without an alert: re-reads the key once and re-checks the rejected pods', async () => {
@@ -158,7 +168,11 @@ describe('runCheck', () => {
     const controller = new AbortController();
     controller.abort();
     const r = await runCheck(config, deps, { runId: 'x', leaseTtlMs: 1000, signal: controller.signal });
-    expect(r.status === 'completed' && r.pods.map((p) => p.errorKind)).toEqual(['deadline', 'deadline', 'deadline']);
+    expect(r.status === 'completed' && r.pods.map((p) => p.errorKind)).toEqual([
+      'deadline',
+      'deadline',
+      'deadline',
+    ]);
     expect(api.calls).toHaveLength(0);
   });
 
@@ -183,7 +197,9 @@ describe('runCheck', () => {
 
   it('reports health, status and restart count per pod in config order', async () => {
     const { api, run } = setup();
-    api.set('b', podInfo({ status: 'Pending', restartCount: 1 })).set('c', { ok: false, error: { kind: 'http', message: 'HTTP 502' } });
+    api
+      .set('b', podInfo({ status: 'Pending', restartCount: 1 }))
+      .set('c', { ok: false, error: { kind: 'http', message: 'HTTP 502' } });
     const r = await run();
     expect(r.pods.map((p) => [p.pod.podName, p.health, p.status, p.restartCount])).toEqual([
       ['a', 'ok', 'Running', 0],
