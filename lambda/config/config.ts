@@ -97,6 +97,64 @@ export const lambdaSchema = z.strictObject({
   memorySizeMb: intIn(128, 10_240).default(256),
 });
 
+const LOCAL_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
+const timeZoneSchema = z.string().refine(isValidTimeZone, 'expected an IANA time zone such as Asia/Shanghai');
+
+export const metricsSchema = z.strictObject({
+  perPod: z.boolean().default(false),
+});
+
+export const digestSchema = z.strictObject({
+  at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time "HH:MM", such as "09:00"'),
+  timezone: timeZoneSchema,
+});
+
+const windowPodSchema = z.strictObject({
+  taskId: podSchema.shape.taskId,
+  podName: podSchema.shape.podName.optional(),
+});
+
+export const maintenanceWindowSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/, 'expected a name of 1-64 letters, digits, spaces, "_", "." or "-"'),
+    timezone: timeZoneSchema,
+    recurring: z
+      .strictObject({
+        cron: z
+          .string()
+          .regex(
+            /^\S+ \S+ \S+ \S+ \S+$/,
+            'expected a 5-field cron "minute hour day-of-month month day-of-week", such as "0 2 * * 6"',
+          ),
+        durationMinutes: intIn(1, 10_080),
+      })
+      .optional(),
+    oneOff: z
+      .strictObject({
+        start: z.string().regex(LOCAL_TIME_RE, 'expected a local time "YYYY-MM-DDTHH:MM"'),
+        end: z.string().regex(LOCAL_TIME_RE, 'expected a local time "YYYY-MM-DDTHH:MM"'),
+      })
+      .refine((w) => w.end > w.start, { message: 'expected end after start', path: ['end'] })
+      .optional(),
+    pods: z.array(windowPodSchema).min(1, 'expected at least one pod, or leave "pods" out for all pods').optional(),
+    allowCritical: z.boolean().default(false),
+  })
+  .refine((w) => (w.recurring === undefined) !== (w.oneOff === undefined), {
+    message: 'expected exactly one of "recurring" or "oneOff"',
+  });
+
+export const WEBHOOK_TYPES = ['dingtalk', 'feishu', 'wecom', 'slack'] as const;
+export type WebhookType = (typeof WEBHOOK_TYPES)[number];
+
+export const webhookSchema = z.strictObject({
+  /** Looks up the URL (and signing secret) in the secret's "webhooks" object: never in the config. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a name of 1-32 lowercase letters, digits or "-"'),
+  type: z.enum(WEBHOOK_TYPES),
+  severities: z.array(z.enum(SEVERITIES)).min(1).default(['critical', 'warning', 'info']),
+});
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -129,6 +187,10 @@ export const configSchema = z
       .regex(/^[A-Za-z0-9/_+=.@:-]+$/, 'expected a Secrets Manager secret name or ARN')
       .optional(),
     lambda: lambdaSchema.default(() => lambdaSchema.parse({})),
+    metrics: metricsSchema.default(() => metricsSchema.parse({})),
+    digest: digestSchema.optional(),
+    maintenanceWindows: z.array(maintenanceWindowSchema).max(50).default([]),
+    webhooks: z.array(webhookSchema).max(10).default([]),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Map<string, number>();
@@ -145,6 +207,20 @@ export const configSchema = z
         seen.set(key, i);
       }
     });
+    const windowNames = new Set<string>();
+    cfg.maintenanceWindows.forEach((w, i) => {
+      if (windowNames.has(w.name)) {
+        ctx.addIssue({ code: 'custom', path: ['maintenanceWindows', i, 'name'], message: `duplicate name "${w.name}"` });
+      }
+      windowNames.add(w.name);
+    });
+    const webhookNames = new Set<string>();
+    cfg.webhooks.forEach((w, i) => {
+      if (webhookNames.has(w.name)) {
+        ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'name'], message: `duplicate name "${w.name}"` });
+      }
+      webhookNames.add(w.name);
+    });
     if (cfg.timezone !== undefined && !cfg.schedule.startsWith('cron(')) {
       ctx.addIssue({ code: 'custom', path: ['timezone'], message: 'only applies to cron(...) schedules' });
     }
@@ -154,6 +230,9 @@ export type PodWatchConfig = z.output<typeof configSchema>;
 export type PodWatchConfigInput = z.input<typeof configSchema>;
 export type PodConfig = z.output<typeof podSchema>;
 export type AlertSettings = z.output<typeof alertsSchema>;
+export type MaintenanceWindow = z.output<typeof maintenanceWindowSchema>;
+export type DigestSettings = z.output<typeof digestSchema>;
+export type WebhookConfig = z.output<typeof webhookSchema>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
