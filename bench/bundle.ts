@@ -9,9 +9,9 @@ const PROJECT_ROOT = join(__dirname, '..');
 
 /**
  * What NodejsFunction passes to esbuild for the handler in lib/pod-watch-stack.ts (bundling: minify,
- * sourceMap, target node22, format cjs, externalModules [] so the AWS SDK is bundled; platform node
- * and bundle are NodejsFunction's own). Keep in step with the stack, or the size and cold start
- * measured here stop describing what is deployed.
+ * sourceMap, sourcesContent false, target node22, format cjs, externalModules [] so the AWS SDK is
+ * bundled; platform node and bundle are NodejsFunction's own). Keep in step with the stack, or the
+ * size and cold start measured here stop describing what is deployed.
  */
 export const STACK_BUNDLE_OPTIONS = {
   bundle: true,
@@ -20,6 +20,7 @@ export const STACK_BUNDLE_OPTIONS = {
   format: 'cjs',
   minify: true,
   sourcemap: true,
+  sourcesContent: false,
   external: [],
   logLevel: 'warning',
 } as const satisfies BuildOptions;
@@ -30,11 +31,18 @@ export interface BundleInfo {
   mapBytes: number;
 }
 
-/** lambda/handler.ts as deployed: `<outDir>/index.js` and its `.map`. */
-export async function bundleHandler(outDir: string): Promise<BundleInfo> {
+/**
+ * lambda/handler.ts as deployed: `<outDir>/index.js` and its `.map`. `overrides` tries another
+ * value of a bundling option the stack sets (NodejsFunction passes `sourcesContent` to esbuild).
+ */
+export async function bundleHandler(
+  outDir: string,
+  overrides: Pick<BuildOptions, 'sourcesContent'> = {},
+): Promise<BundleInfo> {
   const file = join(outDir, 'index.js');
   await build({
     ...STACK_BUNDLE_OPTIONS,
+    ...overrides,
     entryPoints: [join(PROJECT_ROOT, 'lambda', 'handler.ts')],
     outfile: file,
   });

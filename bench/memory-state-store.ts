@@ -4,35 +4,33 @@
  * DynamoDB would, so the core cannot get away with mutating what it loaded.
  */
 import { StateConflictError } from '../lambda/core/errors';
-import { RUN_STATE_KEY, type StateChange, type StateStore } from '../lambda/core/ports';
-import type { PodState, RunState, StoredState } from '../lambda/core/types';
+import { RUN_STATE_KEY, SILENCES_KEY, type StateChange, type StateStore } from '../lambda/core/ports';
+import type { PodState, RunState, SilenceSet, StoredState } from '../lambda/core/types';
+
+type Item = PodState | RunState | SilenceSet;
 
 export class MemoryStateStore implements StateStore {
-  writes = 0;
-  private readonly pods = new Map<string, PodState>();
-  private run: RunState = { version: 0, keyFailStreak: 0 };
+  private readonly items = new Map<string, Item>();
   private lease: { owner: string; expiresAt: number } | undefined;
 
   async load(podKeys: readonly string[]): Promise<StoredState> {
     const pods = new Map<string, PodState>();
     for (const key of podKeys) {
-      const state = this.pods.get(key);
-      if (state) pods.set(key, structuredClone(state));
+      const state = this.items.get(key);
+      if (state) pods.set(key, structuredClone(state) as PodState);
     }
-    return { pods, run: structuredClone(this.run) };
+    const run = this.items.get(RUN_STATE_KEY) ?? { version: 0, keyFailStreak: 0 };
+    const silences = this.items.get(SILENCES_KEY) ?? { version: 0, silences: [] };
+    return { pods, run: structuredClone(run) as RunState, silences: structuredClone(silences) as SilenceSet };
   }
 
   async commit(changes: readonly StateChange[]): Promise<void> {
     for (const change of changes) {
-      const current =
-        change.key === RUN_STATE_KEY ? this.run.version : (this.pods.get(change.key)?.version ?? 0);
+      const current = this.items.get(change.key)?.version ?? 0;
       if (current !== change.expectedVersion) throw new StateConflictError(`conflict on ${change.key}`);
     }
     for (const change of changes) {
-      this.writes++;
-      const state = structuredClone({ ...change.state, version: change.expectedVersion + 1 });
-      if (change.key === RUN_STATE_KEY) this.run = state as RunState;
-      else this.pods.set(change.key, state as PodState);
+      this.items.set(change.key, structuredClone({ ...change.state, version: change.expectedVersion + 1 }));
     }
   }
 

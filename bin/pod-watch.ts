@@ -13,6 +13,13 @@ main(process.argv.slice(2), {
     ]);
     return new SnsNotifier({ client: new SNSClient({}), topicArn });
   },
+  tableStore: async (tableName) => {
+    const [{ DynamoDBClient }, { DynamoDbStateStore }] = await Promise.all([
+      import('@aws-sdk/client-dynamodb'),
+      import('../lambda/adapters/dynamodb-state-store'),
+    ]);
+    return new DynamoDbStateStore({ client: new DynamoDBClient({}), tableName });
+  },
 }).then(
   (code) => {
     process.exitCode = code;

@@ -10,6 +10,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AlayaHttpClient } from './adapters/alaya-http-client';
+import { CredentialChatChannels } from './adapters/chat-channel-source';
 import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
 import { SecretsManagerKeySource } from './adapters/secrets-manager-key-source';
 import { SnsNotifier } from './adapters/sns-notifier';
@@ -32,6 +33,10 @@ const logger = {
   appendKeys: (keys: Record<string, unknown>) => powertools.appendKeys(keys),
 };
 const metrics = new Metrics();
+const keySource = new SecretsManagerKeySource({
+  client: new SecretsManagerClient({}),
+  secretId: env.secretId,
+});
 
 export const handler = makeScheduledHandler({
   config,
@@ -39,7 +44,7 @@ export const handler = makeScheduledHandler({
   logger,
   metrics,
   deps: {
-    keySource: new SecretsManagerKeySource({ client: new SecretsManagerClient({}), secretId: env.secretId }),
+    keySource,
     podApi: new AlayaHttpClient({
       baseUrl: config.apiBaseUrl,
       timeoutMs: config.timeoutSeconds * 1000,
@@ -53,5 +58,10 @@ export const handler = makeScheduledHandler({
     notifier: new SnsNotifier({ client: new SNSClient({}), topicArn: env.topicArn }),
     clock: systemClock,
     logger,
+    chat: new CredentialChatChannels(
+      config.webhooks,
+      () => keySource.getWebhooks(),
+      `secret ${env.secretId}`,
+    ),
   },
 });

@@ -34,7 +34,13 @@ import {
 } from '../lambda/adapters/dynamodb-state-store';
 import type { PodWatchConfig } from '../lambda/config/config';
 import { lambdaTimeoutSeconds, leaseTtlSeconds } from './lambda-timeout';
-import { HEARTBEAT_EVALUATION_PERIODS, heartbeatPeriodSeconds, maxEventAgeSeconds } from './schedule-timing';
+import { PodWatchDashboard, type PodWatchDashboardAlarms } from './pod-watch-dashboard';
+import {
+  assumedRunIntervalSeconds,
+  HEARTBEAT_EVALUATION_PERIODS,
+  heartbeatPeriodSeconds,
+  maxEventAgeSeconds,
+} from './schedule-timing';
 
 /** Namespace of the custom metrics the handler emits through Powertools Metrics (EMF). */
 export const METRICS_NAMESPACE = 'AlayaPodWatch';
@@ -167,7 +173,15 @@ export class PodWatchStack extends Stack {
       }),
     });
 
-    this.createAlarms(config, timeoutSeconds);
+    const alarms = this.createAlarms(config, timeoutSeconds);
+    const dashboard = new PodWatchDashboard(this, 'Dashboard', {
+      function: this.function,
+      alarms,
+      serviceName: this.stackName,
+      namespace: METRICS_NAMESPACE,
+      schedulePeriod: Duration.seconds(assumedRunIntervalSeconds(config.schedule)),
+      functionTimeout: Duration.seconds(timeoutSeconds),
+    });
 
     new CfnOutput(this, 'TopicArn', {
       value: this.topic.topicArn,
@@ -188,6 +202,10 @@ export class PodWatchStack extends Stack {
     new CfnOutput(this, 'PutApiKeyCommand', {
       value: `aws secretsmanager put-secret-value --secret-id ${secret.secretId} --secret-string '{"apiKey":"<your Alaya API key>"}'`,
       description: 'Stores (or replaces) the Alaya API key; the next run picks it up',
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: dashboard.url,
+      description: 'CloudWatch dashboard of the watch: runs, pods by health, restarts, alerts, alarms',
     });
   }
 
@@ -334,7 +352,7 @@ export class PodWatchStack extends Stack {
     return file;
   }
 
-  private createAlarms(config: PodWatchConfig, timeoutSeconds: number): void {
+  private createAlarms(config: PodWatchConfig, timeoutSeconds: number): PodWatchDashboardAlarms {
     const action = new SnsAction(this.topic);
 
     const errors = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
@@ -406,6 +424,7 @@ export class PodWatchStack extends Stack {
         },
       }),
     );
+    return { errors, heartbeat, deadLetterQueue: dlq };
   }
 }
 

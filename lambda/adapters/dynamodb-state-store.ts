@@ -9,8 +9,8 @@ import {
   type PutCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { StateConflictError, StateReadError, StateWriteError } from '../core/errors';
-import { RUN_STATE_KEY, type StateChange, type StateStore } from '../core/ports';
-import type { PodState, RunState, StoredState } from '../core/types';
+import { RUN_STATE_KEY, SILENCES_KEY, type StateChange, type StateStore } from '../core/ports';
+import type { PodState, RunState, SilenceSet, StoredState } from '../core/types';
 
 /** Partition key of the state table (string). The CDK stack builds the table from these. */
 export const STATE_TABLE_PARTITION_KEY = 'pk';
@@ -153,7 +153,7 @@ export class DynamoDbStateStore implements StateStore {
     // A warm container keeps this instance: a failed load must not leave the last run's items to refresh.
     this.loaded = new Map();
     // BatchGetItem rejects a request that names the same key twice.
-    const keys = [...new Set([...podKeys, RUN_STATE_KEY])];
+    const keys = [...new Set([...podKeys, RUN_STATE_KEY, SILENCES_KEY])];
     const batches: string[][] = [];
     for (let i = 0; i < keys.length; i += BATCH_GET_MAX_KEYS)
       batches.push(keys.slice(i, i + BATCH_GET_MAX_KEYS));
@@ -163,6 +163,7 @@ export class DynamoDbStateStore implements StateStore {
     const loaded = new Map<string, LoadedItem>();
     const pods = new Map<string, PodState>();
     let run: RunState = { version: 0, keyFailStreak: 0 };
+    let silences: SilenceSet = { version: 0, silences: [] };
     for (const item of items) {
       const key = item[STATE_TABLE_PARTITION_KEY];
       const version = item.version;
@@ -183,10 +184,11 @@ export class DynamoDbStateStore implements StateStore {
         expiresAt: typeof expiresAt === 'number' ? expiresAt : 0,
       });
       if (key === RUN_STATE_KEY) run = { keyFailStreak: 0, ...state, version } as RunState;
+      else if (key === SILENCES_KEY) silences = { silences: [], ...state, version } as SilenceSet;
       else pods.set(key, { ...state, version } as PodState);
     }
     this.loaded = loaded;
-    return { pods, run };
+    return { pods, run, silences };
   }
 
   async commit(changes: readonly StateChange[]): Promise<void> {
@@ -394,7 +396,7 @@ function units(capacity: ConsumedCapacity): number {
 }
 
 /** The stored `state` map: DynamoDB refuses `undefined`, and the version lives outside. */
-function withoutVersion(state: PodState | RunState): StoredMap {
+function withoutVersion(state: PodState | RunState | SilenceSet): StoredMap {
   const { version: _version, ...rest } = state;
   return stripUndefined(rest) as StoredMap;
 }

@@ -7,13 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { StateConflictError, StateReadError, StateWriteError } from '../core/errors';
 import type { StateChange, StateStore } from '../core/ports';
-import { RUN_STATE_KEY } from '../core/ports';
-import type { PodState, RunState, StoredState } from '../core/types';
+import { RUN_STATE_KEY, SILENCES_KEY } from '../core/ports';
+import type { PodState, RunState, SilenceSet, StoredState } from '../core/types';
 
 interface StateFile {
   format: 1;
   pods: Record<string, PodState>;
   run?: RunState;
+  silences?: SilenceSet;
 }
 
 export class FileStateStore implements StateStore {
@@ -33,7 +34,11 @@ export class FileStateStore implements StateStore {
       const state = file.pods[key];
       if (state) pods.set(key, state);
     }
-    return { pods, run: file.run ?? { version: 0, keyFailStreak: 0 } };
+    return {
+      pods,
+      run: file.run ?? { version: 0, keyFailStreak: 0 },
+      silences: file.silences ?? { version: 0, silences: [] },
+    };
   }
 
   async commit(changes: readonly StateChange[]): Promise<void> {
@@ -42,7 +47,12 @@ export class FileStateStore implements StateStore {
       throw new StateWriteError(`cannot re-read ${this.path} before writing`, { cause: err });
     });
     for (const change of changes) {
-      const current = change.key === RUN_STATE_KEY ? file.run : file.pods[change.key];
+      const current =
+        change.key === RUN_STATE_KEY
+          ? file.run
+          : change.key === SILENCES_KEY
+            ? file.silences
+            : file.pods[change.key];
       const currentVersion = current?.version ?? 0;
       if (currentVersion !== change.expectedVersion) {
         throw new StateConflictError(
@@ -53,6 +63,7 @@ export class FileStateStore implements StateStore {
     for (const change of changes) {
       const state = { ...change.state, version: change.expectedVersion + 1 };
       if (change.key === RUN_STATE_KEY) file.run = state as RunState;
+      else if (change.key === SILENCES_KEY) file.silences = state as SilenceSet;
       else file.pods[change.key] = state as PodState;
     }
     await this.writeAtomically(`${JSON.stringify(file, null, 2)}\n`);

@@ -30,7 +30,7 @@ export class SecretsManagerKeySource implements KeySource {
   private readonly secretId: string;
   private readonly clock: () => number;
   private readonly cacheTtlMs: number;
-  private cached: { key: string; fetchedAt: number } | undefined;
+  private cached: { key: string; fetchedAt: number; webhooks: unknown } | undefined;
   /** Concurrent callers share one request instead of each paying for a call. */
   private inFlight: Promise<string> | undefined;
 
@@ -74,8 +74,27 @@ export class SecretsManagerKeySource implements KeySource {
       );
     }
     const key = parseSecret(id, secretString);
-    this.cached = { key, fetchedAt: this.clock() };
+    this.cached = { key, fetchedAt: this.clock(), webhooks: webhooksOf(secretString) };
     return key;
+  }
+
+  /**
+   * The secret's optional `webhooks` object (chat webhook URLs and signing secrets), read with the
+   * key and cached alike, so chat delivery costs no extra Secrets Manager call.
+   */
+  async getWebhooks(): Promise<unknown> {
+    await this.getKey();
+    return this.cached?.webhooks;
+  }
+}
+
+function webhooksOf(secretString: string): unknown {
+  const trimmed = secretString.trim();
+  if (!trimmed.startsWith('{')) return undefined;
+  try {
+    return (JSON.parse(trimmed) as Record<string, unknown>).webhooks;
+  } catch {
+    return undefined;
   }
 }
 

@@ -6,6 +6,7 @@
 import { basename, dirname, join } from 'node:path';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { AlayaHttpClient } from '../adapters/alaya-http-client';
+import { CredentialChatChannels, envWebhookCredentials } from '../adapters/chat-channel-source';
 import { ConsoleNotifier } from '../adapters/console-notifier';
 import { EnvKeySource } from '../adapters/env-key-source';
 import { FileStateStore } from '../adapters/file-state-store';
@@ -14,9 +15,16 @@ import { ConfigError, type PodWatchConfig } from '../config/config';
 import { loadConfigFile } from '../config/config-file';
 import { PodWatchError, UsageError } from '../core/errors';
 import { alertSummary } from '../core/messages';
-import type { Notifier } from '../core/ports';
+import type { Notifier, StateStore } from '../core/ports';
 import { notRunningSeverity } from '../core/rules';
 import { type RunLogger, type RunResult, runCheck, silentLogger } from '../core/run-check';
+import {
+  addSilence,
+  listSilences,
+  removeSilence,
+  renderSilences,
+  type SilenceStoreTarget,
+} from './silence-commands';
 
 export const EXIT = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
 
@@ -26,6 +34,9 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Builds the SNS notifier for `test-alert`; injected so the CLI core does not load the AWS SDK. */
   snsNotifier?: (topicArn: string) => Promise<Notifier>;
+  /** Builds the DynamoDB state store for `--table`; injected for the same reason. */
+  tableStore?: (tableName: string) => Promise<StateStore>;
+  now?: () => Date;
 }
 
 export const USAGE = `Usage:
@@ -36,6 +47,13 @@ export const USAGE = `Usage:
       Exit status: 0 OK, 1 warning, 2 critical, 3 unknown (cannot check, bad config or arguments).
   pod-watch validate --config FILE
       Validate a config file and print what it would watch.
+  pod-watch silence --task ID [--pod NAME] --for 2h --reason TEXT (--config FILE [--state FILE] | --table NAME)
+      Hold alerts of a task (or one pod) until the time is up or the pod recovers, whichever is first.
+  pod-watch silences (--config FILE [--state FILE] | --table NAME) [--json]
+      List active silences.
+  pod-watch unsilence ID (--config FILE [--state FILE] | --table NAME)
+      End a silence now.
+      --table NAME works on the deployed stack's table (its TableName output; AWS credentials needed).
   pod-watch test-alert --topic-arn ARN [--language en|zh]
       Publish a sample alert through SNS to check the subscriptions after deploying.
 `;
@@ -50,6 +68,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await validateCommand(rest, io);
       case 'test-alert':
         return await testAlertCommand(rest, io);
+      case 'silence':
+      case 'silences':
+      case 'unsilence':
+        return await silenceCommand(command, rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -58,7 +80,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return command === undefined ? EXIT.UNKNOWN : EXIT.OK;
       default:
         throw new UsageError(
-          `unknown command "${command}" (expected check, validate or test-alert; see --help)`,
+          `unknown command "${command}" (expected check, validate, silence, silences, unsilence or test-alert; see --help)`,
         );
     }
   } catch (err) {
@@ -129,6 +151,14 @@ async function checkCommand(args: readonly string[], io: CliIo): Promise<number>
         notifier: new ConsoleNotifier((t) => notificationText.push(t)),
         clock: systemClock,
         logger,
+        chat: new CredentialChatChannels(
+          config.webhooks,
+          envWebhookCredentials(io.env),
+          'POD_WATCH_WEBHOOKS',
+          {
+            allowHttpLoopback: io.env.POD_WATCH_ALLOW_HTTP_WEBHOOKS === '1',
+          },
+        ),
       },
       { runId: `cli-${process.pid}-${Date.now()}`, leaseTtlMs: runLeaseMs(config) },
     );
@@ -235,6 +265,95 @@ export function renderTable(
     ...runWide.map((a) => `Run-wide ${a.type}: ${alertSummary(a, language)}`),
     '',
   ].join('\n');
+}
+
+async function silenceTarget(
+  values: { config?: unknown; state?: unknown; table?: unknown },
+  io: CliIo,
+): Promise<SilenceStoreTarget> {
+  if (typeof values.table === 'string') {
+    if (typeof values.config === 'string' || typeof values.state === 'string') {
+      throw new UsageError('give either --table NAME or --config FILE [--state FILE], not both');
+    }
+    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(values.table))
+      throw new UsageError('--table must be a DynamoDB table name');
+    if (!io.tableStore) throw new UsageError('--table is not available in this build');
+    return { store: await io.tableStore(values.table), where: `table ${values.table}` };
+  }
+  let statePath: string;
+  if (typeof values.state === 'string') statePath = values.state;
+  else if (typeof values.config === 'string') statePath = defaultStatePath(values.config);
+  else throw new UsageError('--config FILE (or --state FILE, or --table NAME) is required');
+  return { store: new FileStateStore(statePath), where: statePath };
+}
+
+async function silenceCommand(
+  command: 'silence' | 'silences' | 'unsilence',
+  args: readonly string[],
+  io: CliIo,
+) {
+  let parsed: ReturnType<typeof parseSilenceArgs>;
+  try {
+    parsed = parseSilenceArgs(args, command === 'unsilence');
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (see --help)`);
+  }
+  const { values, positionals } = parsed;
+  const now = io.now?.() ?? new Date();
+  const target = await silenceTarget(values, io);
+  if (command === 'silences') {
+    const list = await listSilences(target, now);
+    io.stdout(values.json ? `${JSON.stringify({ silences: list }, null, 2)}\n` : renderSilences(list, now));
+    return EXIT.OK;
+  }
+  if (command === 'unsilence') {
+    const id = positionals[0];
+    if (!id || positionals.length > 1)
+      throw new UsageError('unsilence takes one silence ID (see `pod-watch silences`)');
+    if (!(await removeSilence(target, id, now)))
+      throw new UsageError(`no active silence with ID ${id} in ${target.where}`);
+    io.stdout(`Silence ${id} ended.\n`);
+    return EXIT.OK;
+  }
+  if (typeof values.task !== 'string') throw new UsageError('--task ID is required');
+  if (typeof values.for !== 'string')
+    throw new UsageError('--for DURATION is required (such as 30m, 2h or 1d)');
+  if (typeof values.reason !== 'string' || values.reason.trim() === '') {
+    throw new UsageError('--reason TEXT is required: say why, for whoever sees the silence next');
+  }
+  const silence = await addSilence(
+    target,
+    {
+      task: values.task,
+      ...(typeof values.pod === 'string' ? { pod: values.pod } : {}),
+      for: values.for,
+      reason: values.reason,
+    },
+    now,
+  );
+  io.stdout(
+    `Silence ${silence.id}: alerts for ${silence.podName ?? 'every pod of'} task ${silence.taskId} held until ` +
+      `${silence.expiresAt} or until the pod recovers (in ${target.where}).\n`,
+  );
+  return EXIT.OK;
+}
+
+function parseSilenceArgs(args: readonly string[], allowPositionals: boolean) {
+  return parseArgs({
+    args: [...args],
+    options: {
+      config: { type: 'string' },
+      state: { type: 'string' },
+      table: { type: 'string' },
+      task: { type: 'string' },
+      pod: { type: 'string' },
+      for: { type: 'string' },
+      reason: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals,
+  });
 }
 
 async function testAlertCommand(args: readonly string[], io: CliIo): Promise<number> {

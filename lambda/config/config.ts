@@ -3,6 +3,7 @@
  * Every field is validated here; errors name the field (`pods[2].taskId: expected a UUID`).
  */
 import { z } from 'zod';
+import { findWindowProblems } from '../core/maintenance-windows';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Kubernetes DNS-1123 subdomain: this also refuses '/', '%', '..' and anything else that could
@@ -118,7 +119,10 @@ export const maintenanceWindowSchema = z
   .strictObject({
     name: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/, 'expected a name of 1-64 letters, digits, spaces, "_", "." or "-"'),
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/,
+        'expected a name of 1-64 letters, digits, spaces, "_", "." or "-"',
+      ),
     timezone: timeZoneSchema,
     recurring: z
       .strictObject({
@@ -138,7 +142,10 @@ export const maintenanceWindowSchema = z
       })
       .refine((w) => w.end > w.start, { message: 'expected end after start', path: ['end'] })
       .optional(),
-    pods: z.array(windowPodSchema).min(1, 'expected at least one pod, or leave "pods" out for all pods').optional(),
+    pods: z
+      .array(windowPodSchema)
+      .min(1, 'expected at least one pod, or leave "pods" out for all pods')
+      .optional(),
     allowCritical: z.boolean().default(false),
   })
   .refine((w) => (w.recurring === undefined) !== (w.oneOff === undefined), {
@@ -150,7 +157,9 @@ export type WebhookType = (typeof WEBHOOK_TYPES)[number];
 
 export const webhookSchema = z.strictObject({
   /** Looks up the URL (and signing secret) in the secret's "webhooks" object: never in the config. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a name of 1-32 lowercase letters, digits or "-"'),
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a name of 1-32 lowercase letters, digits or "-"'),
   type: z.enum(WEBHOOK_TYPES),
   severities: z.array(z.enum(SEVERITIES)).min(1).default(['critical', 'warning', 'info']),
 });
@@ -210,14 +219,25 @@ export const configSchema = z
     const windowNames = new Set<string>();
     cfg.maintenanceWindows.forEach((w, i) => {
       if (windowNames.has(w.name)) {
-        ctx.addIssue({ code: 'custom', path: ['maintenanceWindows', i, 'name'], message: `duplicate name "${w.name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['maintenanceWindows', i, 'name'],
+          message: `duplicate name "${w.name}"`,
+        });
       }
       windowNames.add(w.name);
     });
+    for (const problem of findWindowProblems(cfg.maintenanceWindows)) {
+      ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+    }
     const webhookNames = new Set<string>();
     cfg.webhooks.forEach((w, i) => {
       if (webhookNames.has(w.name)) {
-        ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'name'], message: `duplicate name "${w.name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['webhooks', i, 'name'],
+          message: `duplicate name "${w.name}"`,
+        });
       }
       webhookNames.add(w.name);
     });

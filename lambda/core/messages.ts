@@ -26,6 +26,11 @@ export const SUBJECT_MAX_UNITS = 99;
 /** One SMS is 140 bytes: 160 GSM 03.38 septets or 70 UCS-2 units. */
 export const SMS_MAX = { gsm7: 160, ucs2: 70 } as const;
 export const TEXT_MAX_UNITS = 1000;
+/**
+ * SNS refuses messages over 256 KB (all of `default`, `email` and `sms` together, as JSON): the
+ * email body stops well short of that, so a run with thousands of alerts is still delivered.
+ */
+export const EMAIL_MAX_BYTES = 200_000;
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 const TYPE_RANK = new Map<AlertType, number>(ALERT_TYPES.map((t, i) => [t, i]));
@@ -712,12 +717,29 @@ function renderEmail(
     for (const node of nodes) lines.push(`  ${words.suspectLine(node)}`);
   }
 
-  sorted.forEach((alert, i) => {
-    lines.push('', `${words.blockTag(alert.severity, alert.reminder)} ${summaries[i]}`);
-    for (const [name, value] of alertFields(alert, words, language)) lines.push(words.field(name, value));
-  });
+  const footer = ['', '--', ...words.footer];
+  // Room for the footer and the "not shown" line, with JSON escaping headroom.
+  let budget = EMAIL_MAX_BYTES - Buffer.byteLength(footer.join('\n')) - 1_000;
+  for (const line of lines) budget -= Buffer.byteLength(line) + 1;
+  for (const [i, alert] of sorted.entries()) {
+    const block = ['', `${words.blockTag(alert.severity, alert.reminder)} ${summaries[i]}`];
+    for (const [name, value] of alertFields(alert, words, language)) block.push(words.field(name, value));
+    const size = Buffer.byteLength(block.join('\n')) + 1;
+    if (size > budget) {
+      const rest = sorted.length - i;
+      lines.push(
+        '',
+        language === 'zh'
+          ? `（另有 ${rest} 条告警未列出：邮件已截短以符合 SNS 的 256 KB 上限）`
+          : `(+${rest} more alert(s) not shown: the email was cut to fit the 256 KB SNS message limit)`,
+      );
+      break;
+    }
+    budget -= size;
+    lines.push(...block);
+  }
 
-  lines.push('', '--', ...words.footer);
+  lines.push(...footer);
   return `${lines.join('\n')}\n`;
 }
 

@@ -2,7 +2,15 @@
  * The core's view of the outside world. Adapters (local files, HTTP, AWS) implement these; the core
  * never imports an SDK.
  */
-import type { CheckOutcome, Notification, PodRef, PodState, RunState, StoredState } from './types';
+import type {
+  CheckOutcome,
+  Notification,
+  PodRef,
+  PodState,
+  RunState,
+  SilenceSet,
+  StoredState,
+} from './types';
 
 export interface KeySource {
   /**
@@ -22,11 +30,11 @@ export interface StateChange {
   key: string;
   /** The version read (0 when the item did not exist): the write succeeds only if it is unchanged. */
   expectedVersion: number;
-  state: PodState | RunState;
+  state: PodState | RunState | SilenceSet;
 }
 
 export interface StateStore {
-  /** Reads the state of these pods and the run state. Throws StateReadError. */
+  /** Reads the state of these pods, the run state and the silences. Throws StateReadError. */
   load(podKeys: readonly string[]): Promise<StoredState>;
   /** Writes the changed items conditionally. Throws StateConflictError or StateWriteError. */
   commit(changes: readonly StateChange[]): Promise<void>;
@@ -43,8 +51,21 @@ export interface Notifier {
   send(notification: Notification): Promise<void>;
 }
 
+/** A chat webhook (DingTalk, Feishu, WeCom, Slack): delivered after the primary notifier succeeded. */
+export interface ChatChannel {
+  readonly name: string;
+  /** Throws on failure; the core keeps the alerts for this channel and sends them with the next run. */
+  send(notification: Notification, options: { language: 'en' | 'zh' }): Promise<void>;
+}
+
+export interface ChatChannels {
+  /** The channels whose credentials could be read. Throws when the credentials cannot be read at all. */
+  list(): Promise<ChatChannel[]>;
+}
+
 export interface Clock {
   now(): Date;
 }
 
 export const RUN_STATE_KEY = '#run';
+export const SILENCES_KEY = '#silences';

@@ -145,6 +145,7 @@ export function evaluatePod(
     if (!prev.finished)
       raise({ type: 'finished', severity: 'info', reminder: false, status: info.status, info });
     next.finished = true;
+    if (prev.notRunning || hadCheckFailed) next.lastRecoveredAt = at;
     // Finishing ends any problem: a finished training pod is not an outage, and the notice says so.
     next.notRunningStreak = 0;
     delete next.notRunningSince;
@@ -157,6 +158,7 @@ export function evaluatePod(
     next.notRunningStreak = 0;
     delete next.notRunningSince;
     delete next.notRunning;
+    if (prev.notRunning || hadCheckFailed) next.lastRecoveredAt = at;
     if (prev.notRunning && settings.sendRecovered) {
       raise({
         type: 'recovered',

@@ -8,12 +8,35 @@
 import type { PodWatchConfig } from '../config/config';
 import { podKey } from '../config/config';
 import { mapWithConcurrency } from './concurrency';
+import { renderRunNotification } from './digest';
+import { isDigestDue } from './digest-schedule';
 import { KeySourceError, NotifyError, PodWatchError } from './errors';
 import { renderNotification } from './messages';
-import type { Clock, KeySource, Notifier, PodApi, StateChange, StateStore } from './ports';
+import { applyNotificationPolicy, type HeldAlert } from './notification-policy';
+import type {
+  ChatChannel,
+  ChatChannels,
+  Clock,
+  KeySource,
+  Notifier,
+  PodApi,
+  StateChange,
+  StateStore,
+} from './ports';
 import { RUN_STATE_KEY } from './ports';
-import { evaluatePod, evaluateRun, type RuleSettings } from './rules';
-import type { Alert, CheckOutcome, Health, Notification, PodRef, PodReport, Severity } from './types';
+import { evaluatePod, evaluateRun, type RuleSettings, sameState } from './rules';
+import type {
+  Alert,
+  CheckOutcome,
+  Health,
+  Notification,
+  PodInfo,
+  PodRef,
+  PodReport,
+  PodState,
+  RunState,
+  Severity,
+} from './types';
 
 /** Structured logging without tying the core to a logging library. Fields must never hold the key. */
 export interface RunLogger {
@@ -31,7 +54,12 @@ export interface RunDeps {
   notifier: Notifier;
   clock: Clock;
   logger?: RunLogger;
+  /** Chat webhooks; used only when the config names some. */
+  chat?: ChatChannels;
 }
+
+/** Alerts kept per chat channel while its deliveries fail: the newest are kept, the oldest dropped. */
+export const MAX_PENDING_CHAT_ALERTS = 50;
 
 export interface RunOptions {
   /** Identifies this run as the lease owner (a Lambda request id, a CLI process id). */
@@ -58,8 +86,13 @@ export type RunResult =
       status: 'completed';
       checkedAt: string;
       pods: PodReport[];
+      /** What this run notified (the primary channel). */
       alerts: Alert[];
+      /** Alerts held back by a silence or a maintenance window. */
+      held: HeldAlert[];
       notification?: Notification;
+      /** Chat channels whose delivery failed this run (their alerts wait for the next run). */
+      chatFailures: { channel: string; error: string }[];
       stats: RunStats;
     };
 
@@ -105,6 +138,8 @@ export async function runCheck(
     const changes: StateChange[] = [];
     const alerts: Alert[] = [];
     const reports: PodReport[] = [];
+    const states = new Map<string, PodState>(stored.pods);
+    const observations = new Map<string, PodInfo>();
     pods.forEach((pod, i) => {
       const key = podKey(pod);
       const previous = stored.pods.get(key);
@@ -115,6 +150,8 @@ export async function runCheck(
       const outcome = outcomes[i] as CheckOutcome;
       const evaluation = evaluatePod(pod, previous, outcome, now, settings);
       reports.push(evaluation.report);
+      states.set(key, evaluation.state);
+      if (outcome.ok) observations.set(key, outcome.pod);
       alerts.push(...evaluation.alerts);
       if (evaluation.changed) {
         changes.push({ key, expectedVersion: previous?.version ?? 0, state: evaluation.state });
@@ -135,8 +172,8 @@ export async function runCheck(
       settings,
     );
     alerts.push(...run.alerts);
-    if (run.changed)
-      changes.push({ key: RUN_STATE_KEY, expectedVersion: stored.run.version, state: run.state });
+    const nextRun: RunState = run.state;
+    nextRun.firstSeenAt ??= checkedAt;
 
     const order = new Map(pods.map((p, i) => [podKey(p), i]));
     alerts.sort(
@@ -145,27 +182,65 @@ export async function runCheck(
         (a.pod ? (order.get(podKey(a.pod)) ?? 0) : -1) - (b.pod ? (order.get(podKey(b.pod)) ?? 0) : -1),
     );
 
-    let notification: Notification | undefined;
-    if (alerts.length > 0) {
-      notification = renderNotification(alerts, { language: config.alerts.language });
+    const policy = applyNotificationPolicy({
+      alerts,
+      pods,
+      states,
+      observations,
+      silences: stored.silences.silences,
+      windows: config.maintenanceWindows,
+      previouslyActive: stored.run.activeWindows ?? [],
+      now,
+    });
+    if (policy.activeWindows.length > 0) nextRun.activeWindows = policy.activeWindows;
+    else delete nextRun.activeWindows;
+    for (const h of policy.held) {
+      log.info('alert held', {
+        type: h.alert.type,
+        podName: h.alert.pod?.podName,
+        reason: h.reason,
+        by: h.by,
+      });
+    }
+    const sent = policy.send;
+
+    const digestDue =
+      config.digest !== undefined &&
+      isDigestDue(config.digest, stored.run.lastDigestAt, nextRun.firstSeenAt, now);
+    if (digestDue) nextRun.lastDigestAt = checkedAt;
+
+    const language = config.alerts.language;
+    const notification = renderRunNotification(sent, digestDue ? reports : undefined, language);
+    if (notification) {
       try {
         await deps.notifier.send(notification);
       } catch (err) {
         if (err instanceof NotifyError) throw err;
         throw new NotifyError(`the notification could not be delivered: ${errorText(err)}`, { cause: err });
       }
-      log.info('notification sent', { alerts: alerts.length, severity: notification.severity });
+      log.info('notification sent', {
+        alerts: sent.length,
+        digest: digestDue,
+        severity: notification.severity,
+      });
     }
 
+    const chatFailures = await deliverToChat(config, deps, sent, nextRun, log);
+
+    if (!sameState(stored.run, nextRun)) {
+      changes.push({ key: RUN_STATE_KEY, expectedVersion: stored.run.version, state: nextRun });
+    }
     if (changes.length > 0) await deps.stateStore.commit(changes);
 
     return {
       status: 'completed',
       checkedAt,
       pods: reports,
-      alerts,
+      alerts: sent,
+      held: policy.held,
       ...(notification ? { notification } : {}),
-      stats: runStats(reports, alerts, changes.length, Date.now() - started),
+      chatFailures,
+      stats: runStats(reports, sent, changes.length, Date.now() - started),
     };
   } finally {
     try {
@@ -175,6 +250,58 @@ export async function runCheck(
       log.warn('could not release the run lease', { error: errorText(err) });
     }
   }
+}
+
+/**
+ * Sends this run's alerts, plus any a channel missed before, to each configured chat channel. A
+ * failure keeps that channel's alerts in the run state for the next run, without resending what
+ * the other channels already delivered. Never throws: the primary notification already went out.
+ */
+async function deliverToChat(
+  config: PodWatchConfig,
+  deps: RunDeps,
+  sent: Alert[],
+  nextRun: RunState,
+  log: RunLogger,
+): Promise<{ channel: string; error: string }[]> {
+  const failures: { channel: string; error: string }[] = [];
+  const pending: Record<string, Alert[]> = {};
+  const work = config.webhooks
+    .map((w) => ({ name: w.name, alerts: [...(nextRun.pendingChat?.[w.name] ?? []), ...sent] }))
+    .filter((w) => w.alerts.length > 0);
+  if (work.length > 0) {
+    let channels: ChatChannel[] | undefined;
+    let listError = 'chat webhooks are not available in this deployment';
+    if (deps.chat) {
+      try {
+        channels = await deps.chat.list();
+      } catch (err) {
+        listError = `cannot read the webhook credentials: ${errorText(err)}`;
+      }
+    }
+    for (const w of work) {
+      const channel = channels?.find((c) => c.name === w.name);
+      try {
+        if (!channel) throw new Error(channels ? `no credentials for webhook "${w.name}"` : listError);
+        await channel.send(renderNotification(w.alerts, { language: config.alerts.language }), {
+          language: config.alerts.language,
+        });
+      } catch (err) {
+        const error = errorText(err);
+        failures.push({ channel: w.name, error });
+        pending[w.name] = w.alerts.slice(-MAX_PENDING_CHAT_ALERTS);
+        log.warn('chat delivery failed; the alerts wait for the next run', {
+          channel: w.name,
+          alerts: w.alerts.length,
+          error,
+        });
+      }
+    }
+  }
+  // Forget channels that were removed from the config: nobody would ever receive their backlog.
+  if (Object.keys(pending).length > 0) nextRun.pendingChat = pending;
+  else delete nextRun.pendingChat;
+  return failures;
 }
 
 /** Checks every pod, then retries the key-rejected ones once with a freshly read key. */

@@ -1,5 +1,6 @@
 /** Domain types of the pure core. Nothing here knows about AWS, HTTP or files. */
 import type { Severity } from '../config/config';
+import type { Silence } from './silences';
 
 export type { Severity };
 
@@ -104,6 +105,8 @@ export interface PodState {
   checkFailingSince?: string;
   /** Succeeded was announced: no further alerts while it stays finished or disappears. */
   finished: boolean;
+  /** When the pod last recovered (or finished): a silence created before that has ended. */
+  lastRecoveredAt?: string;
   notRunning?: OpenProblem;
   checkFailed?: OpenProblem;
 }
@@ -117,11 +120,25 @@ export interface RunState {
   keyFailStreak: number;
   keyFailingSince?: string;
   keyFailed?: OpenProblem;
+  /** When this deployment first ran: the first digest comes at the next scheduled time after it. */
+  firstSeenAt?: string;
+  lastDigestAt?: string;
+  /** Maintenance windows active at the last run: when one ends, a catch-up notification follows. */
+  activeWindows?: string[];
+  /** Per chat channel, alerts whose delivery failed, sent again by the next run. */
+  pendingChat?: Record<string, Alert[]>;
+}
+
+/** Silences (acknowledgements) live in their own item so the CLI can change them while runs go on. */
+export interface SilenceSet {
+  version: number;
+  silences: Silence[];
 }
 
 export interface StoredState {
   pods: Map<string, PodState>;
   run: RunState;
+  silences: SilenceSet;
 }
 
 export interface Alert {
@@ -149,6 +166,8 @@ export interface Alert {
   podsAffected?: number;
   /** When the alert was raised (the run's clock). */
   at: string;
+  /** A reminder sent because a maintenance window ended while the problem was still open. */
+  catchUp?: boolean;
 }
 
 /** One grouped message per run, rendered for every channel. */
@@ -160,6 +179,8 @@ export interface Notification {
   sms: string;
   /** Short fallback (SNS `default`). */
   text: string;
+  /** The daily digest is part of this notification. */
+  digest?: boolean;
   severity: Severity;
   types: AlertType[];
   alerts: Alert[];

@@ -514,6 +514,7 @@ describe('outputs', () => {
     const outputs = base.template.toJSON().Outputs as Record<string, Json>;
     expect(Object.keys(outputs).sort()).toEqual([
       'ApiKeySecretId',
+      'DashboardUrl',
       'FunctionName',
       'PutApiKeyCommand',
       'TableName',

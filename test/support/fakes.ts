@@ -1,7 +1,7 @@
 /** Hand-written fakes of the core's ports, shared by core tests. */
 import { KeySourceError, NotifyError, StateConflictError } from '../../lambda/core/errors';
 import type { Clock, KeySource, Notifier, PodApi, StateChange, StateStore } from '../../lambda/core/ports';
-import { RUN_STATE_KEY } from '../../lambda/core/ports';
+import { RUN_STATE_KEY, SILENCES_KEY } from '../../lambda/core/ports';
 import type {
   CheckOutcome,
   Notification,
@@ -9,6 +9,7 @@ import type {
   PodRef,
   PodState,
   RunState,
+  SilenceSet,
   StoredState,
 } from '../../lambda/core/types';
 
@@ -87,6 +88,7 @@ export class FakePodApi implements PodApi {
 export class MemoryStateStore implements StateStore {
   pods = new Map<string, PodState>();
   run: RunState = { version: 0, keyFailStreak: 0 };
+  silences: SilenceSet = { version: 0, silences: [] };
   lease: { owner: string; expiresAt: number } | undefined;
   commits: StateChange[][] = [];
   failLoad: Error | undefined;
@@ -101,19 +103,25 @@ export class MemoryStateStore implements StateStore {
       const s = this.pods.get(k);
       if (s) pods.set(k, structuredClone(s));
     }
-    return { pods, run: structuredClone(this.run) };
+    return { pods, run: structuredClone(this.run), silences: structuredClone(this.silences) };
   }
 
   async commit(changes: readonly StateChange[]): Promise<void> {
     if (this.failCommit) throw this.failCommit;
     for (const c of changes) {
-      const current = c.key === RUN_STATE_KEY ? this.run.version : (this.pods.get(c.key)?.version ?? 0);
+      const current =
+        c.key === RUN_STATE_KEY
+          ? this.run.version
+          : c.key === SILENCES_KEY
+            ? this.silences.version
+            : (this.pods.get(c.key)?.version ?? 0);
       if (current !== c.expectedVersion) throw new StateConflictError(`conflict on ${c.key}`);
     }
     this.commits.push([...changes]);
     for (const c of changes) {
       const state = structuredClone({ ...c.state, version: c.expectedVersion + 1 });
       if (c.key === RUN_STATE_KEY) this.run = state as RunState;
+      else if (c.key === SILENCES_KEY) this.silences = state as SilenceSet;
       else this.pods.set(c.key, state as PodState);
     }
   }

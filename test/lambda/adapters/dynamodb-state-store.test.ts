@@ -10,7 +10,7 @@ import {
   STATE_TABLE_TTL_ATTRIBUTE,
 } from '../../../lambda/adapters/dynamodb-state-store';
 import { StateConflictError, StateReadError, StateWriteError } from '../../../lambda/core/errors';
-import { RUN_STATE_KEY, type StateChange } from '../../../lambda/core/ports';
+import { RUN_STATE_KEY, SILENCES_KEY, type StateChange } from '../../../lambda/core/ports';
 import type { PodState, RunState } from '../../../lambda/core/types';
 import { type DynaliteHandle, startDynalite } from '../../support/dynalite';
 
@@ -311,7 +311,7 @@ describe('DynamoDbStateStore UnprocessedKeys (mocked)', () => {
     expect(loaded.pods.get('t/b')?.version).toBe(3);
     const calls = mock.commandCalls(BatchGetCommand);
     expect(calls.map((c) => c.args[0].input.RequestItems?.state?.Keys)).toEqual([
-      [key('t/a'), key('t/b'), key(RUN_STATE_KEY)],
+      [key('t/a'), key('t/b'), key(RUN_STATE_KEY), key(SILENCES_KEY)],
       [key('t/b'), key(RUN_STATE_KEY)],
       [key('t/b')],
     ]);
