@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -32,7 +32,21 @@ const logger = {
   error: (message: string, fields: Record<string, unknown> = {}) => powertools.error(message, fields),
   appendKeys: (keys: Record<string, unknown>) => powertools.appendKeys(keys),
 };
-const metrics = new Metrics();
+const powertoolsMetrics = new Metrics();
+const metrics = {
+  addMetric: (name: string, unit: 'Count' | 'Milliseconds', value: number) =>
+    powertoolsMetrics.addMetric(name, unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, value),
+  publishStoredMetrics: () => powertoolsMetrics.publishStoredMetrics(),
+  // Each pod is its own EMF record: per-pod dimensions must not leak into the run-level metrics.
+  addDimensionedMetrics: (dimensions: Record<string, string>, values: Record<string, number>) => {
+    // A single metric is flushed (and its dimensions dropped) by its addMetric: one per value.
+    for (const [name, value] of Object.entries(values)) {
+      const single = powertoolsMetrics.singleMetric();
+      single.addDimensions(dimensions);
+      single.addMetric(name, MetricUnit.Count, value);
+    }
+  },
+};
 const keySource = new SecretsManagerKeySource({
   client: new SecretsManagerClient({}),
   secretId: env.secretId,

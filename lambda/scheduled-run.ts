@@ -10,6 +10,8 @@ import { errorText, type RunDeps, type RunLogger, type RunResult, runCheck } fro
 export interface RunMetrics {
   addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number): void;
   publishStoredMetrics(): void;
+  /** One metric record with extra dimensions (per-pod metrics, `metrics.perPod`). */
+  addDimensionedMetrics?(dimensions: Record<string, string>, values: Record<string, number>): void;
 }
 
 export interface StructuredLogger extends RunLogger {
@@ -79,6 +81,23 @@ export function makeScheduledHandler(options: ScheduledRunOptions): ScheduledHan
       metrics.addMetric('RestartsObserved', 'Count', stats.restartsObserved);
       metrics.addMetric('AlertsSent', 'Count', stats.alertsSent);
       metrics.addMetric('RunDurationMs', 'Milliseconds', stats.durationMs);
+      if (config.metrics.perPod && metrics.addDimensionedMetrics) {
+        const restarts = new Map<string, number>();
+        for (const a of result.alerts) {
+          if (a.type === 'restarted' && a.pod) {
+            restarts.set(`${a.pod.taskId}/${a.pod.podName}`, (a.restartsAfter ?? 0) - (a.restartsBefore ?? 0));
+          }
+        }
+        for (const p of result.pods) {
+          metrics.addDimensionedMetrics(
+            { taskId: p.pod.taskId, podName: p.pod.podName },
+            {
+              PodNotRunning: p.health === 'not-running' ? 1 : 0,
+              PodRestarts: restarts.get(`${p.pod.taskId}/${p.pod.podName}`) ?? 0,
+            },
+          );
+        }
+      }
       if (stats.apiLatencyMs.count > 0) {
         metrics.addMetric('ApiLatencyMeanMs', 'Milliseconds', Math.round(stats.apiLatencyMs.mean));
         metrics.addMetric('ApiLatencyMaxMs', 'Milliseconds', Math.round(stats.apiLatencyMs.max));
