@@ -19,6 +19,11 @@ export interface RunMessage {
   type: 'run';
   index: number;
   wallMs: number;
+  /**
+   * CPU time (user + system) this process spent on the run. Lambda gives a 256 MB function about
+   * 256/1769 of a vCPU, so this, not the wall time here, is what may stretch a run there.
+   */
+  cpuMs: number;
   podsChecked: number;
   podsOk: number;
   stateWrites: number;

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     // scheduled-run.ts always passes a run deadline; the client then combines it with each attempt's
     // timeout (AbortSignal.any), which is part of what is measured.
     const signal = AbortSignal.timeout(15 * 60_000);
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const result = await runCheck(
       config,
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
       { runId: `bench-${process.pid}-${index}`, leaseTtlMs: 60_000, signal },
     );
     const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
     if (result.status !== 'completed') throw new Error(`run ${index} was ${result.status}: ${result.reason}`);
     const memory = process.memoryUsage();
     const acked = once(process, 'message');
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
       type: 'run',
       index,
       wallMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
       podsChecked: result.stats.podsChecked,
       podsOk: result.stats.byHealth.ok,
       stateWrites: result.stats.stateWrites,

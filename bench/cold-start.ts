@@ -34,14 +34,18 @@ const requireMs = performance.now() - t0;
 const rssAfterRequireKb = Math.round(process.memoryUsage.rss() / 1024);
 (async () => {
   const runMs = [];
+  const cpuMs = [];
   const heapAfterRunKb = [];
   for (let i = 0; i < Number(env.BENCH_RUNS); i++) {
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     await handler({}, {
       awsRequestId: env.BENCH_REQUEST_ID + '-' + i,
       getRemainingTimeInMillis: () => Number(env.BENCH_REMAINING_MS),
     });
     runMs.push(performance.now() - started);
+    const cpu = process.cpuUsage(cpuBefore);
+    cpuMs.push((cpu.user + cpu.system) / 1000);
     const heap = {};
     for (const space of require('node:v8').getHeapSpaceStatistics()) {
       if (space.physical_space_size > 0) heap[space.space_name] = Math.round(space.physical_space_size / 1024);
@@ -53,7 +57,7 @@ const rssAfterRequireKb = Math.round(process.memoryUsage.rss() / 1024);
   let vmHwmKb = null;
   try { vmHwmKb = Number(/^VmHWM:\\s+(\\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))[1]); } catch {}
   writeFileSync(env.BENCH_RESULT_FILE, JSON.stringify({
-    bootMs, requireMs, rssAfterRequireKb, runMs, heapAfterRunKb, maxRssKb: process.resourceUsage().maxRSS, vmHwmKb,
+    bootMs, requireMs, rssAfterRequireKb, runMs, cpuMs, heapAfterRunKb, maxRssKb: process.resourceUsage().maxRSS, vmHwmKb,
   }));
 })().catch((err) => { console.error(err && err.stack ? err.stack : String(err)); process.exitCode = 1; });
 `;
@@ -67,6 +71,8 @@ export interface ProcessSample {
   /** RSS once the bundle is loaded, before any run: the part no pod count changes. */
   rssAfterRequireKb?: number;
   runMs?: number[];
+  /** CPU time (user + system) of each handler run. */
+  cpuMs?: number[];
   /** V8 heap spaces committed after each run, plus `used`, in kB: what the RSS is made of. */
   heapAfterRunKb?: Record<string, number>[];
   maxRssKb?: number;
@@ -78,7 +84,14 @@ export interface ProcessSample {
 export interface ColdStartVariant {
   label: string;
   samples: ProcessSample[];
-  median: { wallMs: number; requireMs: number; firstRunMs: number; maxRssKb: number; logBytes: number };
+  median: {
+    wallMs: number;
+    requireMs: number;
+    firstRunMs: number;
+    firstRunCpuMs: number;
+    maxRssKb: number;
+    logBytes: number;
+  };
 }
 
 export interface ColdStartReport {
@@ -98,6 +111,8 @@ export interface LargeRun {
   table: 'first' | 'steady';
   /** Extra V8 flags beside --enable-source-maps (the young-generation sizing under test). */
   v8Flags: string;
+  /** `metrics.perPod` on: two EMF records per pod and run go to the log. */
+  perPodMetrics: boolean;
   sample: ProcessSample;
 }
 
@@ -154,6 +169,14 @@ export async function measureColdStart(options: ColdStartOptions): Promise<ColdS
   });
   const largeConfigFile = join(options.workDir, 'config-large.json');
   const largeConfig = writeConfig(largeConfigFile, options.largePods);
+  const perPodConfigFile = join(options.workDir, 'config-large-per-pod-metrics.json');
+  const perPodConfig = benchConfig({
+    pods: options.largePods,
+    apiBaseUrl: options.fake.url,
+    concurrency: options.concurrency,
+    perPodMetrics: true,
+  });
+  writeFileSync(perPodConfigFile, JSON.stringify(perPodConfig));
   const runner = join(options.workDir, 'cold-start-runner.js');
   writeFileSync(runner, RUNNER_SOURCE);
 
@@ -227,6 +250,7 @@ export async function measureColdStart(options: ColdStartOptions): Promise<ColdS
         wallMs: med((s) => s.wallMs),
         requireMs: med((s) => s.requireMs),
         firstRunMs: med((s) => s.runMs?.[0]),
+        firstRunCpuMs: med((s) => s.cpuMs?.[0]),
         maxRssKb: med((s) => s.maxRssKb),
         logBytes: med((s) => s.logBytesPerRun?.[0]),
       },
@@ -239,14 +263,16 @@ export async function measureColdStart(options: ColdStartOptions): Promise<ColdS
       ...(await baseEnv(`pod-watch-bench-large${v8Flags ? '-lambda-like' : ''}`)),
       POD_WATCH_CONFIG_FILE: largeConfigFile,
     };
+    const nodeOptions = [SOURCE_MAPS, v8Flags].filter(Boolean).join(' ');
     for (const table of ['first', 'steady'] as const) {
-      const nodeOptions = [SOURCE_MAPS, v8Flags].filter(Boolean).join(' ');
-      large.push({
-        pods: options.largePods,
-        table,
-        v8Flags,
-        sample: await handlerRun(largeEnv, deployed, largeConfig, nodeOptions),
-      });
+      const sample = await handlerRun(largeEnv, deployed, largeConfig, nodeOptions);
+      large.push({ pods: options.largePods, table, v8Flags, perPodMetrics: false, sample });
+    }
+    if (v8Flags === '') {
+      // The same steady run with metrics.perPod: what the opt-in adds to the log, the time and memory.
+      const perPodEnv = { ...largeEnv, POD_WATCH_CONFIG_FILE: perPodConfigFile };
+      const sample = await handlerRun(perPodEnv, deployed, perPodConfig, nodeOptions);
+      large.push({ pods: options.largePods, table: 'steady', v8Flags, perPodMetrics: true, sample });
     }
   }
 

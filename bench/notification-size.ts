@@ -28,6 +28,8 @@ export interface NotificationSizeCase {
   /** Publish size (message plus attributes) with 1 and with 1,000 such alerts. */
   bytesForOne: number;
   bytesFor1000: number;
+  /** With one such alert for every pod of the largest config the schema accepts. */
+  bytesForMax: number;
   /** The largest number of such alerts whose Publish fits SNS_MAX_MESSAGE_BYTES. */
   maxAlerts: number;
 }
@@ -111,6 +113,7 @@ export async function measureNotificationSizes(): Promise<NotificationSizeCase[]
         language,
         bytesForOne: await size(1),
         bytesFor1000: await size(1000),
+        bytesForMax: await size(MAX_CONFIG_PODS),
         maxAlerts: lo,
       });
     }

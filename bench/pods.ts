@@ -24,6 +24,8 @@ export interface BenchConfigInput {
   pods: number;
   apiBaseUrl: string;
   concurrency: number;
+  /** `metrics.perPod`: one EMF record per pod and run (opt-in; priced in docs/performance.md). */
+  perPodMetrics?: boolean;
 }
 
 /**
@@ -32,7 +34,12 @@ export interface BenchConfigInput {
  */
 export function benchConfig(input: BenchConfigInput): PodWatchConfig {
   return parseConfig(
-    { pods: benchPods(input.pods), apiBaseUrl: input.apiBaseUrl, concurrency: input.concurrency },
+    {
+      pods: benchPods(input.pods),
+      apiBaseUrl: input.apiBaseUrl,
+      concurrency: input.concurrency,
+      ...(input.perPodMetrics ? { metrics: { perPod: true } } : {}),
+    },
     'bench config',
   );
 }

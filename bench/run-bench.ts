@@ -16,7 +16,7 @@ import { SNS_MAX_MESSAGE_BYTES, startAwsImpersonator } from './aws-impersonator'
 import { bundleScript } from './bundle';
 import { type ChildResult, runCoreChild } from './check-run';
 import { type ColdStartReport, measureColdStart } from './cold-start';
-import { measureNotificationSizes, type NotificationSizeCase } from './notification-size';
+import { MAX_CONFIG_PODS, measureNotificationSizes, type NotificationSizeCase } from './notification-size';
 import { kib, mb, ms } from './numbers';
 import { BENCH_API_KEY, benchPods } from './pods';
 
@@ -29,6 +29,9 @@ const HELP = `Usage: npm run bench -- [options]
   --json                machine-readable output only
   --help
 `;
+
+/** A mistake on the command line: reported as one line and the usage, not as a stack trace. */
+class BenchUsageError extends Error {}
 
 const SECRET_ID = 'alaya/pod-watch/bench';
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pod-watch-bench';
@@ -54,8 +57,8 @@ interface Options {
   json: boolean;
 }
 
-function parseOptions(): Options {
-  const { values } = parseArgs({
+function parseCommandLine() {
+  return parseArgs({
     options: {
       latency: { type: 'string', default: '50' },
       concurrency: { type: 'string', default: '16' },
@@ -65,6 +68,16 @@ function parseOptions(): Options {
       help: { type: 'boolean', default: false },
     },
   });
+}
+
+function parseOptions(): Options {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine();
+  } catch (err) {
+    throw new BenchUsageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values } = parsed;
   if (values.help) {
     process.stdout.write(HELP);
     process.exit(0);
@@ -72,7 +85,7 @@ function parseOptions(): Options {
   const int = (name: string, text: string, min: number, max: number): number => {
     const value = Number(text);
     if (!Number.isInteger(value) || value < min || value > max) {
-      throw new Error(`--${name}: expected a whole number from ${min} to ${max}, got ${text}`);
+      throw new BenchUsageError(`--${name}: expected a whole number from ${min} to ${max}, got ${text}`);
     }
     return value;
   };
@@ -91,6 +104,8 @@ interface CoreRow {
   lowerBoundMs: number;
   firstRunMs: number;
   steadyRunMs: number;
+  /** CPU time of the steady run (user + system). */
+  steadyCpuMs: number;
   ratio: number;
   apiLatencyMeanMs: number;
   baselineMs: number;
@@ -110,7 +125,8 @@ interface KeepAliveRow {
 
 interface Budget {
   name: string;
-  pass: boolean | undefined;
+  /** null: not measured, or measured with parameters other than those the budget is stated for. */
+  pass: boolean | null;
   measured: string;
   note?: string;
 }
@@ -179,6 +195,7 @@ async function main(): Promise<void> {
         lowerBoundMs,
         firstRunMs: first(c).wallMs,
         steadyRunMs: run.wallMs,
+        steadyCpuMs: run.cpuMs,
         ratio: lowerBoundMs > 0 ? run.wallMs / lowerBoundMs : Number.NaN,
         apiLatencyMeanMs: run.apiLatencyMeanMs,
         baselineMs,
@@ -292,7 +309,7 @@ function budgets(report: Report, options: Options): Budget[] {
   const standard = options.concurrency === 16 && options.latencyMs === 50;
   out.push({
     name: `wall, N=${REFERENCE_PODS}, C=16, 50 ms: steady run <= ${WALL_BUDGET_RATIO} x lower bound`,
-    pass: atReference && standard ? atReference.ratio <= WALL_BUDGET_RATIO : undefined,
+    pass: atReference && standard ? atReference.ratio <= WALL_BUDGET_RATIO : null,
     measured: atReference
       ? `${atReference.ratio.toFixed(3)} (${ms(atReference.steadyRunMs)} / ${ms(atReference.lowerBoundMs)}; first run ${(atReference.firstRunMs / atReference.lowerBoundMs).toFixed(3)})`
       : `not measured (add ${REFERENCE_PODS} to --pods)`,
@@ -351,12 +368,12 @@ function budgets(report: Report, options: Options): Budget[] {
   const atMemory = report.core.find((r) => r.pods === MEMORY_PODS);
   out.push({
     name: `peak RSS, ${MEMORY_PODS} pods, core child process <= ${MEMORY_BUDGET_MB} MB`,
-    pass: atMemory ? atMemory.peakRssKb / 1024 <= MEMORY_BUDGET_MB : undefined,
+    pass: atMemory ? atMemory.peakRssKb / 1024 <= MEMORY_BUDGET_MB : null,
     measured: atMemory
       ? `${mb(atMemory.peakRssKb)} (${mb(atMemory.loadedRssKb)} before the first run)`
       : 'not measured',
   });
-  for (const large of report.coldStart.large) {
+  for (const large of report.coldStart.large.filter((l) => !l.perPodMetrics)) {
     const peak = large.sample.maxRssKb ?? Number.NaN;
     out.push({
       name: `peak RSS, ${large.pods} pods, bundled handler, ${large.table === 'first' ? 'first run' : 'steady run'}, ${large.v8Flags || 'V8 default sizing'} <= ${MEMORY_BUDGET_MB} MB`,
@@ -368,7 +385,7 @@ function budgets(report: Report, options: Options): Budget[] {
   const on = report.keepAlive[0];
   out.push({
     name: `keep-alive: connections << requests (N=${REFERENCE_PODS}: <= 2 x C connections)`,
-    pass: on ? on.connections <= 2 * options.concurrency : undefined,
+    pass: on ? on.connections <= 2 * options.concurrency : null,
     measured: on ? `${on.connections} connections for ${on.requests} requests` : 'not measured',
   });
 
@@ -379,11 +396,11 @@ function budgets(report: Report, options: Options): Budget[] {
   );
   out.push({
     name: `(added) all ${pods} pods down at once: the one SNS message fits ${kib(SNS_MAX_MESSAGE_BYTES)}`,
-    pass: largest ? largest.accepted : undefined,
+    pass: largest ? largest.accepted : null,
     measured: largest
       ? `${kib(largest.bytes)} (${kib(largest.emailBytes ?? 0)} email part); ${aws.allPodsDown.error ?? 'published'}`
       : 'no publish recorded',
-    ...(fewest
+    ...(fewest && fewest.maxAlerts < MAX_CONFIG_PODS
       ? {
           note: `the email part lists every alert in full (~${Math.round(fewest.bytesFor1000 / 1000)} bytes each); from ${fewest.maxAlerts + 1} ${fewest.kind} alerts (${fewest.language}) on, no run can notify`,
         }
@@ -418,6 +435,7 @@ function render(r: Report): string {
         'lower bound',
         'run 1 (cold)',
         'steady run',
+        'CPU',
         'ratio',
         'API mean',
         'sequential (C=1)',
@@ -430,6 +448,7 @@ function render(r: Report): string {
         ms(c.lowerBoundMs),
         ms(c.firstRunMs),
         ms(c.steadyRunMs),
+        ms(c.steadyCpuMs),
         c.ratio.toFixed(3),
         `${c.apiLatencyMeanMs.toFixed(1)} ms`,
         `${ms(c.baselineMs)} ${c.baselineMeasured ? '(measured)' : '(extrapolated)'}`,
@@ -458,15 +477,16 @@ function render(r: Report): string {
       ` (sourcesContent: false; ${kib(cs.bundles.withSourcesContent.mapBytes)} with the sources embedded)`,
     `  cold start = spawn to exit of a fresh node, require + one handler run (${cs.pods} pods, one API wave), median of ${cs.samples}:`,
     table(
-      ['process', 'median', 'require', 'first run', 'peak RSS', 'log bytes/run'],
+      ['process', 'median', 'require', 'first run', 'its CPU', 'peak RSS', 'log bytes/run'],
       cs.variants.map((v, i) =>
         i === 0
-          ? [v.label, ms(v.median.wallMs), '', '', '', '']
+          ? [v.label, ms(v.median.wallMs), '', '', '', '', '']
           : [
               v.label,
               ms(v.median.wallMs),
               ms(v.median.requireMs),
               ms(v.median.firstRunMs),
+              ms(v.median.firstRunCpuMs),
               mb(v.median.maxRssKb),
               String(v.median.logBytes),
             ],
@@ -474,11 +494,12 @@ function render(r: Report): string {
     ),
     `  ${cs.large[0]?.pods ?? MEMORY_PODS} pods through the bundled handler (dynalite, one run per process, --enable-source-maps):`,
     table(
-      ['run', 'V8 flags', 'run time', 'after require', 'peak RSS', 'log bytes'],
+      ['run', 'V8 flags', 'run time', 'CPU', 'after require', 'peak RSS', 'log bytes'],
       cs.large.map((l) => [
-        l.table === 'first' ? 'first (empty table)' : 'steady',
+        `${l.table === 'first' ? 'first (empty table)' : 'steady'}${l.perPodMetrics ? ', metrics.perPod' : ''}`,
         l.v8Flags || '(default sizing on this host)',
         ms(l.sample.runMs?.[0] ?? Number.NaN),
+        ms(l.sample.cpuMs?.[0] ?? Number.NaN),
         mb(l.sample.rssAfterRequireKb ?? Number.NaN),
         mb(l.sample.maxRssKb ?? Number.NaN),
         String(l.sample.logBytesPerRun?.[0] ?? ''),
@@ -556,22 +577,30 @@ function render(r: Report): string {
     '',
     `5. One SNS message per run: the largest number of simultaneous alerts that fits ${kib(SNS_MAX_MESSAGE_BYTES)}`,
     table(
-      ['alert kind', 'language', '1 alert', '1000 alerts', 'max alerts that fit'],
+      [
+        'alert kind',
+        'language',
+        '1 alert',
+        '1000 alerts',
+        `${MAX_CONFIG_PODS} alerts`,
+        'max alerts that fit',
+      ],
       r.notificationSizes.map((c) => [
         c.kind,
         c.language,
         kib(c.bytesForOne),
         kib(c.bytesFor1000),
-        String(c.maxAlerts),
+        kib(c.bytesForMax),
+        c.maxAlerts >= MAX_CONFIG_PODS ? `all ${MAX_CONFIG_PODS} (config max)` : String(c.maxAlerts),
       ]),
     ),
-    '  Rendered by the real rules, messages and SnsNotifier; a refused Publish fails the run and leaves state unchanged,',
-    '  so every following run renders the same message and fails again.',
+    '  Rendered by the real rules, messages and SnsNotifier. A refused Publish would fail the run and leave state',
+    '  unchanged, so every following run would render the same message and fail again.',
     '',
     '6. Budgets',
   );
   for (const b of r.budgets) {
-    const verdict = b.pass === undefined ? 'n/a ' : b.pass ? 'PASS' : 'FAIL';
+    const verdict = b.pass === null ? 'n/a ' : b.pass ? 'PASS' : 'FAIL';
     out.push(`  ${verdict}  ${b.name}: ${b.measured}${b.note ? `\n        why: ${b.note}` : ''}`);
   }
   out.push(
@@ -583,6 +612,7 @@ function render(r: Report): string {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  if (err instanceof BenchUsageError) console.error(`bench: ${err.message}\n\n${HELP}`);
+  else console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exitCode = 1;
 });

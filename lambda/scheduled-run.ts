@@ -85,7 +85,10 @@ export function makeScheduledHandler(options: ScheduledRunOptions): ScheduledHan
         const restarts = new Map<string, number>();
         for (const a of result.alerts) {
           if (a.type === 'restarted' && a.pod) {
-            restarts.set(`${a.pod.taskId}/${a.pod.podName}`, (a.restartsAfter ?? 0) - (a.restartsBefore ?? 0));
+            restarts.set(
+              `${a.pod.taskId}/${a.pod.podName}`,
+              (a.restartsAfter ?? 0) - (a.restartsBefore ?? 0),
+            );
           }
         }
         for (const p of result.pods) {

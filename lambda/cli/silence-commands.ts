@@ -15,22 +15,44 @@ export interface SilenceStoreTarget {
   where: string;
 }
 
-/** Reads the silences, applies `change`, writes them back conditionally; retries once on a race. */
+const LEASE_TRIES = 20;
+const LEASE_WAIT_MS = 500;
+
+/**
+ * Reads the silences, applies `change`, writes them back conditionally (retrying once on a race),
+ * under the run lease so that a local `check` committing at the same moment cannot lose either
+ * update. Writes nothing when `change` leaves the list as it was.
+ */
 async function updateSilences(
   store: StateStore,
   change: (silences: Silence[], now: Date) => Silence[],
   now: Date,
 ): Promise<SilenceSet> {
-  for (let attempt = 0; ; attempt++) {
-    const { silences } = await store.load([]);
-    const next = change(pruneSilences(silences.silences, now), now);
-    const state: SilenceSet = { version: silences.version, silences: next };
-    try {
-      await store.commit([{ key: SILENCES_KEY, expectedVersion: silences.version, state }]);
-      return { ...state, version: silences.version + 1 };
-    } catch (err) {
-      if (attempt >= 1 || !(err instanceof Error) || err.name !== 'StateConflictError') throw err;
+  const owner = `silence-cli-${process.pid}-${now.getTime()}`;
+  let leased = false;
+  for (let i = 0; i < LEASE_TRIES && !leased; i++) {
+    leased = await store.acquireLease(owner, 30_000);
+    if (!leased) await new Promise((resolve) => setTimeout(resolve, LEASE_WAIT_MS));
+  }
+  if (!leased) throw new UsageError('a check run holds the state lock; try again in a minute');
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const { silences } = await store.load([]);
+      const current = pruneSilences(silences.silences, now);
+      const next = change(current, now);
+      if (next.length === silences.silences.length && next.every((s, i) => s === silences.silences[i])) {
+        return silences;
+      }
+      const state: SilenceSet = { version: silences.version, silences: next };
+      try {
+        await store.commit([{ key: SILENCES_KEY, expectedVersion: silences.version, state }]);
+        return { ...state, version: silences.version + 1 };
+      } catch (err) {
+        if (attempt >= 1 || !(err instanceof Error) || err.name !== 'StateConflictError') throw err;
+      }
     }
+  } finally {
+    await store.releaseLease(owner);
   }
 }
 
@@ -70,6 +92,8 @@ export async function addSilence(
 }
 
 export async function removeSilence(target: SilenceStoreTarget, id: string, now: Date): Promise<boolean> {
+  // An unknown ID is a usage error: answer it without taking the lock or writing anything.
+  if (!(await listSilences(target, now)).some((s) => s.id === id)) return false;
   let found = false;
   await updateSilences(
     target.store,

@@ -7,7 +7,7 @@ import { type MaintenanceWindow, podKey } from '../config/config';
 import { isWindowActive, windowCoversPod } from './maintenance-windows';
 import { notRunningSeverity } from './rules';
 import { type Silence, silenceFor } from './silences';
-import type { Alert, PodInfo, PodRef, PodState } from './types';
+import type { Alert, PodInfo, PodRef, PodState, RunState } from './types';
 
 export type HoldReason = 'silence' | 'maintenance';
 
@@ -27,6 +27,8 @@ export interface PolicyInput {
   observations?: ReadonlyMap<string, PodInfo>;
   silences: readonly Silence[];
   windows: readonly MaintenanceWindow[];
+  /** The run-wide state after this run's evaluation (open auth and key problems). */
+  run?: RunState;
   /** Names of the windows that were active at the previous run. */
   previouslyActive: readonly string[];
   now: Date;
@@ -68,6 +70,14 @@ export function applyNotificationPolicy(input: PolicyInput): PolicyDecision {
       if (hold) held.push({ alert: catchUp, ...hold });
       else send.push(catchUp);
     }
+    // Run-wide problems are covered only by windows over all pods.
+    if (input.run && ended.some((w) => w.pods === undefined)) {
+      for (const catchUp of runCatchUps(input.run, send, now)) {
+        const hold = holdFor(catchUp, input, active);
+        if (hold) held.push({ alert: catchUp, ...hold });
+        else send.push(catchUp);
+      }
+    }
   }
   return { send, held, activeWindows: activeNames };
 }
@@ -94,6 +104,35 @@ function holdFor(
     return { reason: 'maintenance', by: window.name };
   }
   return undefined;
+}
+
+function runCatchUps(run: RunState, send: readonly Alert[], now: Date): Alert[] {
+  const at = now.toISOString();
+  const runWide = send.filter((a) => !a.pod);
+  const out: Alert[] = [];
+  if (run.authFailed && !runWide.some((a) => a.type === 'auth-failed')) {
+    out.push({
+      type: 'auth-failed',
+      severity: 'critical',
+      reminder: true,
+      catchUp: true,
+      error: run.authFailed.detail,
+      since: run.authFailed.since,
+      at,
+    });
+  }
+  if (run.keyFailed && !runWide.some((a) => a.type === 'check-failed')) {
+    out.push({
+      type: 'check-failed',
+      severity: 'critical',
+      reminder: true,
+      catchUp: true,
+      error: run.keyFailed.detail,
+      since: run.keyFailed.since,
+      at,
+    });
+  }
+  return out;
 }
 
 function catchUpAlert(pod: PodRef, state: PodState, info: PodInfo | undefined, now: Date): Alert | undefined {

@@ -190,6 +190,7 @@ export async function runCheck(
       silences: stored.silences.silences,
       windows: config.maintenanceWindows,
       previouslyActive: stored.run.activeWindows ?? [],
+      run: nextRun,
       now,
     });
     if (policy.activeWindows.length > 0) nextRun.activeWindows = policy.activeWindows;

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambda/config/config';
 import { StateReadError } from '../../lambda/core/errors';
 import { makeScheduledHandler, type RunMetrics, type StructuredLogger } from '../../lambda/scheduled-run';
-import { FakeClock, FakeKeySource, FakePodApi, MemoryStateStore, podInfo, RecordingNotifier, TASK } from '../support/fakes';
+import {
+  FakeClock,
+  FakeKeySource,
+  FakePodApi,
+  MemoryStateStore,
+  podInfo,
+  RecordingNotifier,
+  TASK,
+} from '../support/fakes';
 
 function setup(perPod: boolean) {
   const config = parseConfig({
@@ -59,7 +67,14 @@ describe('scheduled run', () => {
     expect(lines[0]?.fields).toMatchObject({ pods: 2, health: { ok: 2 }, alerts: 0 });
     expect(recorded.filter((r) => r.name === 'RunsSucceeded')).toEqual([{ name: 'RunsSucceeded', value: 1 }]);
     expect(recorded.map((r) => r.name)).toEqual(
-      expect.arrayContaining(['PodsChecked', 'PodsNotRunning', 'PodsCheckFailed', 'RestartsObserved', 'AlertsSent', 'RunDurationMs']),
+      expect.arrayContaining([
+        'PodsChecked',
+        'PodsNotRunning',
+        'PodsCheckFailed',
+        'RestartsObserved',
+        'AlertsSent',
+        'RunDurationMs',
+      ]),
     );
     expect(recorded.some((r) => r.dims)).toBe(false);
     expect(published()).toBe(1);

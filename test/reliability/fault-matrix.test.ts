@@ -5,6 +5,7 @@
  * scheduled runs, and checks the promise users rely on: the run keeps going, no alert is lost, no
  * false alert is sent, and it recovers by itself. Test names match the rows of the matrix.
  */
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import {
@@ -17,6 +18,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aw
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AlayaHttpClient } from '../../lambda/adapters/alaya-http-client';
+import { CredentialChatChannels } from '../../lambda/adapters/chat-channel-source';
 import {
   DynamoDbStateStore,
   type DynamoDbStateStoreOptions,
@@ -159,12 +161,23 @@ class Harness {
   }
 
   deps(): RunDeps {
+    const keySource = this.keySource;
     return {
-      keySource: this.keySource,
+      keySource,
       podApi: this.podApi,
       stateStore: this.store,
       notifier: this.notifier,
       clock: this.clock,
+      // As lambda/handler.ts wires it, with plain http allowed for the loopback fake.
+      chat: new CredentialChatChannels(
+        this.config.webhooks,
+        () => keySource.getWebhooks(),
+        `secret ${SECRET_ID}`,
+        {
+          allowHttpLoopback: true,
+          timeoutMs: 2_000,
+        },
+      ),
     };
   }
 
@@ -757,7 +770,7 @@ describe('fault matrix: DynamoDB', () => {
     expect(Item).toEqual({ pk: podKey(POD_B), version: 'one', state: 'garbage' });
   });
 
-  it('a conditional-write conflict from an overlapping run: the loser throws StateConflictError, the winner’s state stands, the alert may be sent twice, never lost', async () => {
+  it('a conditional-write conflict from an overlapping run: the loser throws StateConflictError, the state of the winning run stands, the alert may be sent twice, never lost', async () => {
     const a = await harness();
     await a.run();
     const b = await harness({ tableName: a.tableName, clock: a.clock });
@@ -826,6 +839,93 @@ describe('fault matrix: DynamoDB', () => {
     expect(published()[1]?.email).toContain('restarts 0 → 1');
     expect(pairs(await h.run())).toEqual([]);
     expect(published()).toHaveLength(2);
+  });
+});
+
+/** A loopback Slack incoming webhook: answers 500 while `failing`, records every post. */
+async function slackFake(): Promise<{
+  url: string;
+  failing: boolean;
+  posts: { ok: boolean; body: string }[];
+  close(): Promise<void>;
+}> {
+  const posts: { ok: boolean; body: string }[] = [];
+  const state = { failing: false };
+  const server: HttpServer = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString('utf8');
+    });
+    req.on('end', () => {
+      posts.push({ ok: !state.failing, body });
+      res.writeHead(state.failing ? 500 : 200, { 'content-type': 'text/plain' });
+      res.end(state.failing ? 'internal_error' : 'ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    get failing() {
+      return state.failing;
+    },
+    set failing(value: boolean) {
+      state.failing = value;
+    },
+    posts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('fault matrix: chat webhooks', () => {
+  it('a chat webhook failing: the SNS alert still goes out, the run does not throw, the channel gets its backlog later, nobody gets a duplicate', async () => {
+    const chat = await slackFake();
+    try {
+      secrets.on(GetSecretValueCommand).resolves({
+        SecretString: JSON.stringify({
+          apiKey: KEY,
+          webhooks: { ops: { url: `${chat.url}/services/T0001/B0001/chat-token-123456` } },
+        }),
+      });
+      const h = await harness({ config: { webhooks: [{ name: 'ops', type: 'slack' }] } });
+      await h.run();
+      expect(chat.posts).toHaveLength(0);
+
+      chat.failing = true;
+      api.updatePod(TASK, POD_B.podName, { restartCount: 1 });
+      const first = await h.run();
+      expect(pairs(first)).toEqual(['restarted train-b']);
+      expect(first.chatFailures).toEqual([
+        { channel: 'ops', error: expect.stringMatching(/^webhook ops \(slack\): HTTP 500: internal_error/) },
+      ]);
+      expect(published().map((p) => p.types)).toEqual([['restarted']]);
+
+      api.updatePod(TASK, 'train-c-0', { status: 'Pending' });
+      const second = await h.run();
+      expect(pairs(second)).toEqual(['not-running train-c']);
+      // SNS is not sent the restart again: only the chat channel owes it.
+      expect(published().map((p) => p.types)).toEqual([['restarted'], ['not-running']]);
+      expect(second.chatFailures).toHaveLength(1);
+
+      chat.failing = false;
+      const third = await h.run();
+      expect(third.alerts).toEqual([]);
+      expect(third.chatFailures).toEqual([]);
+      expect(published()).toHaveLength(2);
+      const delivered = chat.posts.filter((p) => p.ok);
+      expect(delivered).toHaveLength(1);
+      expect(delivered[0]?.body).toContain('train-b');
+      expect(delivered[0]?.body).toContain('train-c');
+
+      expect((await h.run()).chatFailures).toEqual([]);
+      expect(chat.posts.filter((p) => p.ok)).toHaveLength(1);
+      expect(published()).toHaveLength(2);
+    } finally {
+      await chat.close();
+    }
   });
 });
 
@@ -904,6 +1004,19 @@ describe('fault matrix: configuration', () => {
     timezone: 'Asia/Shanghai',
     apiKeySecret: 'alaya/pod-watch/api-key',
     lambda: { reserveConcurrency: true, memorySizeMb: 256 },
+    metrics: { perPod: true },
+    digest: { at: '09:00', timezone: 'Asia/Shanghai' },
+    maintenanceWindows: [
+      {
+        name: 'weekly patching',
+        timezone: 'Asia/Shanghai',
+        recurring: { cron: '0 2 * * 6', durationMinutes: 120 },
+        pods: [{ taskId: TASK, podName: 'tn-exqr5k7lvj7k-master-0' }],
+        allowCritical: false,
+      },
+      { name: 'move', timezone: 'UTC', oneOff: { start: '2026-12-01T00:00', end: '2026-12-01T06:00' } },
+    ],
+    webhooks: [{ name: 'ops', type: 'slack', severities: ['critical', 'warning'] }],
   };
 
   /** Every field and sub-field of FULL, as [display path, path segments]. */

@@ -28,6 +28,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AlayaHttpClient, MAX_BODY_BYTES } from '../../lambda/adapters/alaya-http-client';
+import { CredentialChatChannels } from '../../lambda/adapters/chat-channel-source';
 import { DynamoDbStateStore, LEASE_KEY } from '../../lambda/adapters/dynamodb-state-store';
 import { SecretsManagerKeySource } from '../../lambda/adapters/secrets-manager-key-source';
 import { SnsNotifier } from '../../lambda/adapters/sns-notifier';
@@ -45,7 +46,10 @@ import { FakeClock } from '../support/fakes';
 
 const CANARY = 'sk-LEAK-CANARY-7f3a9c';
 /** Pieces that would betray a key cut in half by a truncation. */
-const CANARY_PIECES = [CANARY, 'LEAK-CANARY', CANARY.slice(0, 10), 'CANARY-7f3a9c'];
+const CANARY_PIECES = [CANARY, 'LEAK-CANARY', CANARY.slice(0, 10), 'CANARY-7f3a9c', 'whk-LEAK', 'SEC-LEAK'];
+/** Chat webhook credentials: a URL token and a signing secret. */
+const WEBHOOK_CANARY = 'whk-LEAK-CANARY-91b2e4';
+const SIGNING_CANARY = 'SEC-LEAK-CANARY-55aa01';
 const TASK = 'ca78d6b9-e196-5a0f-b1be-ab036b3cb91a';
 const PODS = [
   { taskId: TASK, podName: 'train-a-0', name: 'train-a' },
@@ -269,7 +273,10 @@ afterEach(async () => {
 // ---------------------------------------------------------------------------------------------
 
 /** runCheck with the real adapters, every output recorded as evidence. */
-async function world(evidence: Evidence, overrides: { dynamoFail?: () => Error | undefined } = {}) {
+async function world(
+  evidence: Evidence,
+  overrides: { dynamoFail?: () => Error | undefined; webhook?: 'slack' | 'dingtalk' } = {},
+) {
   const tableName = await db.createTable();
   const clock = new FakeClock();
   const config: PodWatchConfig = parseConfig({
@@ -278,6 +285,7 @@ async function world(evidence: Evidence, overrides: { dynamoFail?: () => Error |
     timeoutSeconds: 2,
     retries: 1,
     alerts: { failureThreshold: 1, checkFailureThreshold: 1 },
+    webhooks: overrides.webhook ? [{ name: 'ops', type: overrides.webhook }] : [],
   });
   const dynamo: DynamoDBClient = db.newClient();
   if (overrides.dynamoFail) {
@@ -300,12 +308,17 @@ async function world(evidence: Evidence, overrides: { dynamoFail?: () => Error |
     backoff: { baseMs: 1, capMs: 5 },
   });
   const now = () => clock.now().getTime();
+  const keySource = new SecretsManagerKeySource({
+    client: new SecretsManagerClient({}),
+    secretId: SECRET_ID,
+    clock: now,
+    cacheTtlMs: 24 * 3_600_000,
+  });
   const deps = {
-    keySource: new SecretsManagerKeySource({
-      client: new SecretsManagerClient({}),
-      secretId: SECRET_ID,
-      clock: now,
-      cacheTtlMs: 24 * 3_600_000,
+    keySource,
+    chat: new CredentialChatChannels(config.webhooks, () => keySource.getWebhooks(), `secret ${SECRET_ID}`, {
+      allowHttpLoopback: true,
+      timeoutMs: 2_000,
     }),
     podApi,
     stateStore: new DynamoDbStateStore({
@@ -425,6 +438,60 @@ describe('the API key never leaks: runCheck with the real adapters', () => {
       // The key never reached the API here; what matters is that the secret's text went nowhere.
       expect(echo.authorizations).toEqual([]);
       expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+      evidence.expectNoCanary();
+    },
+  );
+
+  it.each([
+    ['slack', (base: string) => ({ url: `${base}/services/T0001/B0001/${WEBHOOK_CANARY}` })],
+    [
+      'dingtalk',
+      (base: string) => ({
+        url: `${base}/robot/send?access_token=${WEBHOOK_CANARY}`,
+        secret: SIGNING_CANARY,
+      }),
+    ],
+  ] as const)(
+    'chat webhook credentials (%s) echoed back by a failing webhook: not in chat failures, logs, state or errors',
+    async (type, credentials) => {
+      const seen: string[] = [];
+      const chatUrl = await loopback((req, res) => {
+        seen.push(req.url ?? '');
+        req.resume();
+        req.on('end', () => {
+          if (type === 'slack') {
+            res.writeHead(403, { 'content-type': 'text/plain' });
+            res.end(`invalid_token ${req.url} ${decodeURIComponent(req.url ?? '')}`);
+          } else {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(
+              JSON.stringify({
+                errcode: 310000,
+                errmsg: `sign not match: ${decodeURIComponent(req.url ?? '')}`,
+              }),
+            );
+          }
+        });
+      });
+      secrets.on(GetSecretValueCommand).resolves({
+        SecretString: JSON.stringify({ apiKey: CANARY, webhooks: { ops: credentials(chatUrl) } }),
+      });
+      const evidence = new Evidence();
+      const w = await world(evidence, { webhook: type });
+      await w.run('baseline');
+      echo.mode = 'auth-json';
+      const failing = await w.run('chat failing');
+      expect(failing).toMatchObject({
+        status: 'completed',
+        alerts: [expect.objectContaining({ type: 'auth-failed' })],
+        chatFailures: [{ channel: 'ops', error: expect.stringContaining('[redacted]') }],
+      });
+      echo.mode = 'ok';
+      await w.run('recovered, chat still failing');
+      await w.close();
+      // The credentials were in play: the webhook was called with its token.
+      expect(seen.some((path) => path.includes(WEBHOOK_CANARY))).toBe(true);
+      expectKeyWasSent();
       evidence.expectNoCanary();
     },
   );
