@@ -322,6 +322,16 @@ export class AlayaHttpClient implements PodApi {
         message: `stopped at the run deadline after ${attempts} attempt${attempts === 1 ? '' : 's'}`,
       });
 
+    // A segment that is empty or only dots would be merged or resolved away by a gateway on the
+    // way (`%2E%2E` decodes to `..`), asking for another resource: refuse it without a request.
+    for (const [name, value] of [
+      ['taskId', pod.taskId],
+      ['podName', pod.podName],
+    ] as const) {
+      if (/^\.*$/.test(value)) {
+        return fail({ kind: 'invalid-response', message: `${name} "${value}" cannot be sent as a URL path segment` });
+      }
+    }
     try {
       const path = `${this.basePath}/v1/training/instance/${encodeSegment(pod.taskId)}/${encodeSegment(pod.podName)}/basic`;
       let retriesUsed = 0;
@@ -330,7 +340,7 @@ export class AlayaHttpClient implements PodApi {
         if (signal?.aborted) return deadline();
         attempts++;
         const result = await this.attempt(path, apiKey, signal);
-        if (result.ok) return { ok: true, pod: result.pod, attempts, latencyMs: elapsed() };
+        if (result.ok) return { ok: true, pod: scrubPodInfo(result.pod, apiKey), attempts, latencyMs: elapsed() };
         if (result.error.kind === 'deadline') return deadline();
         // A pooled socket the server closed while idle (or while a Lambda was frozen) is not an API
         // failure: one immediate retry on a fresh socket, outside the budget, as Node's docs advise.
@@ -493,10 +503,19 @@ export class AlayaHttpClient implements PodApi {
   }
 }
 
-/** `.` and `..` would be collapsed by any URL normaliser on the way and change the resource. */
 function encodeSegment(segment: string): string {
-  if (segment === '.' || segment === '..') return segment.replaceAll('.', '%2E');
   return encodeURIComponent(segment);
+}
+
+/** An API (or a proxy) that echoes the key into the pod's fields must not carry it into alerts, logs or state. */
+function scrubPodInfo(pod: PodInfo, secret: string): PodInfo {
+  const out = { ...pod };
+  for (const [field, value] of Object.entries(out) as [keyof PodInfo, unknown][]) {
+    if (typeof value === 'string' && value.includes(secret)) {
+      (out as Record<string, unknown>)[field] = scrubSecret(value, secret);
+    }
+  }
+  return out;
 }
 
 function headerText(value: string | string[] | undefined): string | undefined {

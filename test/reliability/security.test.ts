@@ -856,9 +856,8 @@ describe('hostile inputs: pod names and task ids in the config', () => {
 });
 
 describe('hostile inputs: whatever reaches the URL is encoded', () => {
+  // '..' and '.' alone are refused before any request: see the dot-segment test below.
   const nasty = [
-    '..',
-    '.',
     '../x',
     '..%2f',
     '%2e%2e',

@@ -114,10 +114,12 @@ describe('AlayaHttpClient: success', () => {
     );
   });
 
-  it('keeps dot segments from being collapsed into another resource', async () => {
-    const outcome = await client().getPodBasic({ taskId: TASK, podName: '..' }, KEY);
-    expect(expectFailure(outcome).kind).toBe('not-found');
-    expect(fake.requests[0]?.path).toBe(`/api/osm/v1/training/instance/${TASK}/%2E%2E/basic`);
+  it('refuses dot-only and empty segments without a request, since a gateway would resolve them away', async () => {
+    for (const podName of ['..', '.', '']) {
+      const error = expectFailure(await client().getPodBasic({ taskId: TASK, podName }, KEY));
+      expect(error.message).toContain('cannot be sent as a URL path segment');
+    }
+    expect(fake.requests).toHaveLength(0);
   });
 
   it('follows a trickling answer that completes within the timeout', async () => {
