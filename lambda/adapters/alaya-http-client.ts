@@ -329,7 +329,10 @@ export class AlayaHttpClient implements PodApi {
       ['podName', pod.podName],
     ] as const) {
       if (/^\.*$/.test(value)) {
-        return fail({ kind: 'invalid-response', message: `${name} "${value}" cannot be sent as a URL path segment` });
+        return fail({
+          kind: 'invalid-response',
+          message: `${name} "${value}" cannot be sent as a URL path segment`,
+        });
       }
     }
     try {
@@ -340,7 +343,8 @@ export class AlayaHttpClient implements PodApi {
         if (signal?.aborted) return deadline();
         attempts++;
         const result = await this.attempt(path, apiKey, signal);
-        if (result.ok) return { ok: true, pod: scrubPodInfo(result.pod, apiKey), attempts, latencyMs: elapsed() };
+        if (result.ok)
+          return { ok: true, pod: scrubPodInfo(result.pod, apiKey), attempts, latencyMs: elapsed() };
         if (result.error.kind === 'deadline') return deadline();
         // A pooled socket the server closed while idle (or while a Lambda was frozen) is not an API
         // failure: one immediate retry on a fresh socket, outside the budget, as Node's docs advise.

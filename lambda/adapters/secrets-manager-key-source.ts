@@ -14,6 +14,7 @@ export interface SecretsManagerKeySourceOptions {
 }
 
 export const DEFAULT_KEY_CACHE_TTL_MS = 5 * 60 * 1000;
+export const STALE_KEY_MAX_AGE_MS = 60 * 60 * 1000;
 
 /**
  * Reads the Alaya API key from Secrets Manager. The value is cached across warm invocations so a
@@ -25,6 +26,8 @@ export const DEFAULT_KEY_CACHE_TTL_MS = 5 * 60 * 1000;
 export class SecretsManagerKeySource implements KeySource {
   /** GetSecretValue calls made, for the benchmark. */
   callCount = 0;
+  /** Times an expired cached key was served because the secret could not be read. */
+  staleServed = 0;
 
   private readonly client: SecretsManagerClient;
   private readonly secretId: string;
@@ -49,10 +52,19 @@ export class SecretsManagerKeySource implements KeySource {
       if (this.cached && this.clock() - this.cached.fetchedAt < this.cacheTtlMs) return this.cached.key;
       if (this.inFlight) return this.inFlight;
     }
+    const stale = options?.forceRefresh ? undefined : this.cached;
     const request = this.fetch();
     this.inFlight = request;
     try {
       return await request;
+    } catch (error) {
+      // A throttled or briefly unavailable Secrets Manager must not cost a whole run of checks when
+      // a key read less than an hour ago is at hand; a key the API rejected is never reused.
+      if (stale && this.clock() - stale.fetchedAt < STALE_KEY_MAX_AGE_MS) {
+        this.staleServed++;
+        return stale.key;
+      }
+      throw error;
     } finally {
       if (this.inFlight === request) this.inFlight = undefined;
     }

@@ -205,3 +205,41 @@ describe('SecretsManagerKeySource', () => {
     });
   });
 });
+
+describe('SecretsManagerKeySource when Secrets Manager is briefly unavailable', () => {
+  let now: number;
+  let client: SecretsManagerClient;
+  const throttled = () =>
+    new SecretsManagerServiceException({
+      name: 'ThrottlingException',
+      message: 'Rate exceeded',
+      $fault: 'client',
+      $metadata: {},
+    });
+
+  beforeEach(() => {
+    sm.reset();
+    now = 1_800_000_000_000;
+    client = new SecretsManagerClient({});
+  });
+  afterEach(() => client.destroy());
+
+  it('serves the expired key read less than an hour ago, and only that', async () => {
+    const source = new SecretsManagerKeySource({ client, secretId: SECRET_ID, clock: () => now });
+    sm.on(GetSecretValueCommand).resolvesOnce({ SecretString: KEY }).rejects(throttled());
+    expect(await source.getKey()).toBe(KEY);
+    now += 6 * 60_000;
+    expect(await source.getKey()).toBe(KEY);
+    expect(source.staleServed).toBe(1);
+    now += 60 * 60_000;
+    await expect(source.getKey()).rejects.toBeInstanceOf(KeySourceError);
+  });
+
+  it('never serves a key the API rejected (forceRefresh) when the re-read fails', async () => {
+    const source = new SecretsManagerKeySource({ client, secretId: SECRET_ID, clock: () => now });
+    sm.on(GetSecretValueCommand).resolvesOnce({ SecretString: KEY }).rejects(throttled());
+    await source.getKey();
+    await expect(source.getKey({ forceRefresh: true })).rejects.toBeInstanceOf(KeySourceError);
+    await expect(source.getKey()).rejects.toBeInstanceOf(KeySourceError);
+  });
+});
