@@ -10,7 +10,7 @@
  *    answers, header floods, redirects.
  * 3. IAM: no wildcard action or resource anywhere in the template except the listed exceptions.
  */
-import { execFile } from 'node:child_process';
+
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,6 +41,7 @@ import { leaseTtlSeconds } from '../../lib/lambda-timeout';
 import { EMPTY_API_KEY_SECRET, RUNTIME_CONFIG_FILE_PREFIX } from '../../lib/pod-watch-stack';
 import { defaultPodInfo } from '../../simulator/fake-alaya-api';
 import { type SynthResult, synthPodWatch, testConfig } from '../support/cdk';
+import { type CliRun, runCli } from '../support/cli';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite';
 import { FakeClock } from '../support/fakes';
 
@@ -57,7 +58,6 @@ const PODS = [
 ];
 const SECRET_ID = 'alaya/pod-watch/api-key';
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:alerts';
-const ROOT = join(__dirname, '..', '..');
 
 const sns = mockClient(SNSClient);
 const secrets = mockClient(SecretsManagerClient);
@@ -525,23 +525,8 @@ describe('the API key never leaks: runCheck with the real adapters', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function cli(args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'bin', 'pod-watch.ts'), ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH, ALAYA_API_KEY: CANARY }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error && typeof error.code === 'number' ? error.code : 0, stdout, stderr });
-      },
-    );
-  });
+  return runCli(args, { ALAYA_API_KEY: CANARY });
 }
 
 describe('the API key never leaks: the CLI (child process)', () => {

@@ -1,33 +1,16 @@
 /** The CLI end to end, as a child process, over several runs sharing one state file. */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeAlayaApi, startFakeAlayaApi } from '../../../simulator/fake-alaya-api';
+import { type CliRun, runCli } from '../../support/cli';
 
-const root = join(__dirname, '..', '..', '..');
 const TASK = 'ca78d6b9-e196-5a0f-b1be-ab036b3cb91a';
 const KEY = 'sk-cli-test-key';
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'bin', 'pod-watch.ts'), ...args],
-      { cwd: root, env: { PATH: process.env.PATH, ALAYA_API_KEY: KEY, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error && typeof error.code === 'number' ? error.code : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return runCli(args, { ALAYA_API_KEY: KEY, ...env });
 }
 
 let api: FakeAlayaApi;

@@ -2,7 +2,6 @@
  * `silence`, `silences` and `unsilence` end to end, as a child process sharing a state file with
  * `check`; and `check` delivering to a chat webhook (a loopback Slack-like server).
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,29 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeAlayaApi, startFakeAlayaApi } from '../../../simulator/fake-alaya-api';
+import { type CliRun, runCli } from '../../support/cli';
 
-const root = join(__dirname, '..', '..', '..');
 const TASK = 'ca78d6b9-e196-5a0f-b1be-ab036b3cb91a';
 const KEY = 'sk-cli-silence-test-key';
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'bin', 'pod-watch.ts'), ...args],
-      { cwd: root, env: { PATH: process.env.PATH, ALAYA_API_KEY: KEY, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error && typeof error.code === 'number' ? error.code : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return runCli(args, { ALAYA_API_KEY: KEY, ...env });
 }
 
 interface JsonAlert {
