@@ -1,7 +1,7 @@
 import type { PodWatchConfig } from '../lambda/config/config';
 
 /** The config fields the function timeout depends on. */
-export type TimeoutInputs = Pick<PodWatchConfig, 'pods' | 'concurrency' | 'timeoutSeconds'>;
+export type TimeoutInputs = Pick<PodWatchConfig, 'pods' | 'concurrency' | 'timeoutSeconds' | 'retries'>;
 
 /** Lambda's own ceiling. */
 export const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
@@ -11,10 +11,13 @@ export const MIN_LAMBDA_TIMEOUT_SECONDS = 60;
 const FIXED_OVERHEAD_SECONDS = 30;
 /** The lease item must outlive a run that is killed at its timeout, so the next run cannot overlap it. */
 const LEASE_MARGIN_SECONDS = 60;
+/** The HTTP client's backoff cap: at most this long between two attempts (Retry-After aside). */
+const BACKOFF_CAP_SECONDS = 4;
 
 /**
- * The function timeout: enough for every wave of `concurrency` pods to take twice its request
- * timeout (one retry), clamped to [60, 900] seconds.
+ * The function timeout: enough for every wave of `concurrency` pods to use all its attempts
+ * (`retries + 1` request timeouts plus the capped backoff between them), clamped to [60, 900]
+ * seconds. A long timeout costs nothing by itself: Lambda bills the time a run really takes.
  *
  * Large configs may still not fit in 900 s. That is safe: the core also enforces a run deadline
  * (the remaining time minus 20 s), so pods not reached in time are reported "can't check" and the
@@ -22,9 +25,10 @@ const LEASE_MARGIN_SECONDS = 60;
  */
 export function lambdaTimeoutSeconds(config: TimeoutInputs): number {
   const waves = Math.ceil(config.pods.length / config.concurrency);
-  const exact = FIXED_OVERHEAD_SECONDS + waves * config.timeoutSeconds * 2;
+  const perWave = config.timeoutSeconds * (config.retries + 1) + BACKOFF_CAP_SECONDS * config.retries;
+  const exact = FIXED_OVERHEAD_SECONDS + waves * perWave;
   // timeoutSeconds may be fractional and Lambda wants whole seconds; rounding first keeps binary
-  // noise (20 × 1.1 × 2 = 44.00000000000001) from adding a second.
+  // noise (1.1 × 2 + 4 = 6.200000000000001) from adding a second.
   const needed = Math.ceil(Math.round(exact * 1e6) / 1e6);
   return Math.min(MAX_LAMBDA_TIMEOUT_SECONDS, Math.max(MIN_LAMBDA_TIMEOUT_SECONDS, needed));
 }

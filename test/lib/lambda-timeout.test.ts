@@ -7,31 +7,37 @@ import {
   type TimeoutInputs,
 } from '../../lib/lambda-timeout';
 
-function inputs(pods: number, concurrency: number, timeoutSeconds: number): TimeoutInputs {
+function inputs(pods: number, concurrency: number, timeoutSeconds: number, retries = 2): TimeoutInputs {
   return {
     pods: Array.from({ length: pods }, (_, i) => ({ taskId: `t-${i}`, podName: `p-${i}` })),
     concurrency,
     timeoutSeconds,
+    retries,
   };
 }
 
 describe('lambdaTimeoutSeconds', () => {
   it.each([
-    // pods, concurrency, request timeout, expected: 30 + ceil(pods / concurrency) × timeout × 2, in [60, 900]
-    [2, 8, 10, 60], // 50 s needed: raised to the 60 s floor
-    [16, 8, 10, 70], // two waves
-    [17, 8, 10, 90], // a partial wave counts as a whole one
-    [100, 8, 10, 290],
-    [100, 64, 60, 270],
-    [1_000, 8, 10, 900], // 2530 s needed: capped at Lambda's 900 s, the run deadline reports the rest
-    [5_000, 1, 60, 900],
-    [40, 1, 2.5, 230], // fractional request timeouts
-    [20, 1, 1.1, 74], // 74.00000000000001 in floating point must not become 75
-    [130, 2, 1.3, 199], // 65 waves × 2.6 s + 30
-  ])('%i pods, concurrency %i, timeoutSeconds %f → %i s', (pods, concurrency, timeout, expected) => {
-    const got = lambdaTimeoutSeconds(inputs(pods, concurrency, timeout));
-    expect(got).toBe(expected);
-  });
+    // pods, concurrency, request timeout, retries, expected:
+    // 30 + ceil(pods / concurrency) × (timeout × (retries + 1) + 4 × retries), in [60, 900]
+    [2, 8, 10, 0, 60], // 40 s needed: raised to the 60 s floor
+    [2, 8, 10, 2, 68], // one wave of three attempts and two backoffs: 30 + 38
+    [16, 8, 10, 2, 106], // two waves
+    [17, 8, 10, 2, 144], // a partial wave counts as a whole one
+    [100, 8, 10, 2, 524], // the defaults
+    [100, 64, 60, 0, 150],
+    [1_000, 8, 10, 2, 900], // 4780 s needed: capped at Lambda's 900 s, the run deadline reports the rest
+    [5_000, 1, 60, 5, 900],
+    [40, 1, 2.5, 0, 130], // fractional request timeouts
+    [20, 1, 1.1, 1, 154], // 6.200000000000001 per wave in floating point must not make 155
+    [130, 2, 1.3, 1, 459], // 65 waves × 6.6 s + 30
+  ])(
+    '%i pods, concurrency %i, timeoutSeconds %f, retries %i → %i s',
+    (pods, concurrency, timeout, retries, expected) => {
+      const got = lambdaTimeoutSeconds(inputs(pods, concurrency, timeout, retries));
+      expect(got).toBe(expected);
+    },
+  );
 
   it('is always a whole number of seconds within Lambda limits, and never shrinks as pods are added', () => {
     for (const concurrency of [1, 3, 8, 64]) {
@@ -52,8 +58,8 @@ describe('lambdaTimeoutSeconds', () => {
 
 describe('leaseTtlSeconds', () => {
   it('outlives the function timeout by a minute', () => {
-    expect(leaseTtlSeconds(inputs(2, 8, 10))).toBe(120);
-    expect(leaseTtlSeconds(inputs(100, 8, 10))).toBe(350);
+    expect(leaseTtlSeconds(inputs(2, 8, 10))).toBe(128);
+    expect(leaseTtlSeconds(inputs(100, 8, 10))).toBe(584);
     expect(leaseTtlSeconds(inputs(1_000, 8, 10))).toBe(960);
   });
 });

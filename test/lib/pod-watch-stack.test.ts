@@ -177,8 +177,8 @@ describe('function', () => {
   });
 
   it('sizes the timeout and the lease from the pods, concurrency and request timeout', () => {
-    expect(only(base, 'AWS::Lambda::Function').Timeout).toBe(60);
-    expect(environment(base).LEASE_TTL_SECONDS).toBe('120');
+    expect(only(base, 'AWS::Lambda::Function').Timeout).toBe(68);
+    expect(environment(base).LEASE_TTL_SECONDS).toBe('128');
     expect(only(large, 'AWS::Lambda::Function').Timeout).toBe(900);
     expect(environment(large).LEASE_TTL_SECONDS).toBe('960');
   });
