@@ -36,6 +36,7 @@ import type {
   PodState,
   RunState,
   Severity,
+  StoredState,
 } from './types';
 
 /** Structured logging without tying the core to a logging library. Fields must never hold the key. */
@@ -130,63 +131,17 @@ export async function runCheck(
       keyError = err.message;
       log.warn('the API key could not be read; no pod is checked this run', { error: err.message });
     }
-
     const outcomes =
       apiKey === undefined ? undefined : await checkPods(config, deps, pods, apiKey, options, log);
 
-    const settings = ruleSettings(config);
-    const changes: StateChange[] = [];
-    const alerts: Alert[] = [];
-    const reports: PodReport[] = [];
-    const states = new Map<string, PodState>(stored.pods);
-    const observations = new Map<string, PodInfo>();
-    pods.forEach((pod, i) => {
-      const key = podKey(pod);
-      const previous = stored.pods.get(key);
-      if (outcomes === undefined) {
-        reports.push({ pod, health: 'check-failed', error: `not checked: ${keyError}` });
-        return;
-      }
-      const outcome = outcomes[i] as CheckOutcome;
-      const evaluation = evaluatePod(pod, previous, outcome, now, settings);
-      reports.push(evaluation.report);
-      states.set(key, evaluation.state);
-      if (outcome.ok) observations.set(key, outcome.pod);
-      alerts.push(...evaluation.alerts);
-      if (evaluation.changed) {
-        changes.push({ key, expectedVersion: previous?.version ?? 0, state: evaluation.state });
-      }
-    });
-
-    const authRejected = outcomes?.filter((o) => !o.ok && o.error.kind === 'auth') ?? [];
-    const firstAuthError = authRejected.find((o) => !o.ok);
-    const run = evaluateRun(
-      stored.run,
-      {
-        ...(keyError !== undefined ? { keyError } : {}),
-        authRejected: authRejected.length,
-        ...(firstAuthError && !firstAuthError.ok ? { authError: firstAuthError.error.message } : {}),
-        keyAccepted: outcomes?.filter((o) => o.ok || apiAnswered(o)).length ?? 0,
-      },
-      now,
-      settings,
-    );
-    alerts.push(...run.alerts);
-    const nextRun: RunState = run.state;
-    nextRun.firstSeenAt ??= checkedAt;
-
-    const order = new Map(pods.map((p, i) => [podKey(p), i]));
-    alerts.sort(
-      (a, b) =>
-        SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
-        (a.pod ? (order.get(podKey(a.pod)) ?? 0) : -1) - (b.pod ? (order.get(podKey(b.pod)) ?? 0) : -1),
-    );
+    const decided = decide(config, pods, stored, outcomes, keyError, now);
+    const { nextRun, changes, reports } = decided;
 
     const policy = applyNotificationPolicy({
-      alerts,
+      alerts: decided.alerts,
       pods,
-      states,
-      observations,
+      states: decided.states,
+      observations: decided.observations,
       silences: stored.silences.silences,
       windows: config.maintenanceWindows,
       previouslyActive: stored.run.activeWindows ?? [],
@@ -207,11 +162,12 @@ export async function runCheck(
 
     const digestDue =
       config.digest !== undefined &&
-      isDigestDue(config.digest, stored.run.lastDigestAt, nextRun.firstSeenAt, now);
+      isDigestDue(config.digest, stored.run.lastDigestAt, nextRun.firstSeenAt ?? checkedAt, now);
     if (digestDue) nextRun.lastDigestAt = checkedAt;
 
-    const language = config.alerts.language;
-    const notification = renderRunNotification(sent, digestDue ? reports : undefined, language);
+    // Deliver first, commit after: a notification that fails leaves state as it was, so the next
+    // run decides and sends the same alerts again.
+    const notification = renderRunNotification(sent, digestDue ? reports : undefined, config.alerts.language);
     if (notification) {
       try {
         await deps.notifier.send(notification);
@@ -225,7 +181,6 @@ export async function runCheck(
         severity: notification.severity,
       });
     }
-
     const chatFailures = await deliverToChat(config, deps, sent, nextRun, log);
 
     if (!sameState(stored.run, nextRun)) {
@@ -251,6 +206,73 @@ export async function runCheck(
       log.warn('could not release the run lease', { error: errorText(err) });
     }
   }
+}
+
+interface Decision {
+  /** Every alert the rules raised this run, worst first, then in config order. */
+  alerts: Alert[];
+  reports: PodReport[];
+  /** Pod states after this run, by podKey (unchanged ones included). */
+  states: Map<string, PodState>;
+  observations: Map<string, PodInfo>;
+  /** The changed pod states to commit (the run state is added once the run is over). */
+  changes: StateChange[];
+  nextRun: RunState;
+}
+
+/** Applies the alert rules to every pod and to the run as a whole. Pure. */
+function decide(
+  config: PodWatchConfig,
+  pods: readonly PodRef[],
+  stored: StoredState,
+  outcomes: CheckOutcome[] | undefined,
+  keyError: string | undefined,
+  now: Date,
+): Decision {
+  const settings = ruleSettings(config);
+  const alerts: Alert[] = [];
+  const reports: PodReport[] = [];
+  const changes: StateChange[] = [];
+  const states = new Map<string, PodState>(stored.pods);
+  const observations = new Map<string, PodInfo>();
+  pods.forEach((pod, i) => {
+    const key = podKey(pod);
+    const outcome = outcomes?.[i];
+    if (outcome === undefined) {
+      // Not checked at all (the key could not be read): what we knew of the pod stays as it was.
+      reports.push({ pod, health: 'check-failed', error: `not checked: ${keyError}` });
+      return;
+    }
+    const previous = stored.pods.get(key);
+    const evaluation = evaluatePod(pod, previous, outcome, now, settings);
+    reports.push(evaluation.report);
+    states.set(key, evaluation.state);
+    if (outcome.ok) observations.set(key, outcome.pod);
+    alerts.push(...evaluation.alerts);
+    if (evaluation.changed)
+      changes.push({ key, expectedVersion: previous?.version ?? 0, state: evaluation.state });
+  });
+
+  const rejected = (outcomes ?? []).flatMap((o) => (!o.ok && o.error.kind === 'auth' ? [o.error] : []));
+  const run = evaluateRun(
+    stored.run,
+    {
+      ...(keyError !== undefined ? { keyError } : {}),
+      authRejected: rejected.length,
+      ...(rejected[0] ? { authError: rejected[0].message } : {}),
+      keyAccepted: outcomes?.filter((o) => o.ok || apiAnswered(o)).length ?? 0,
+    },
+    now,
+    settings,
+  );
+  alerts.push(...run.alerts);
+  const nextRun = run.state;
+  nextRun.firstSeenAt ??= now.toISOString();
+
+  const order = new Map(pods.map((p, i) => [podKey(p), i]));
+  const position = (a: Alert) => (a.pod ? (order.get(podKey(a.pod)) ?? 0) : -1);
+  alerts.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || position(a) - position(b));
+  return { alerts, reports, states, observations, changes, nextRun };
 }
 
 /**
