@@ -74,7 +74,9 @@ export function makeScheduledHandler(options: ScheduledRunOptions): ScheduledHan
           error: p.error,
         });
       }
-      metrics.addMetric('RunsSucceeded', 'Count', 1);
+      // A run that could not read the key watched nothing: the heartbeat must not count it.
+      if (result.keyError === undefined) metrics.addMetric('RunsSucceeded', 'Count', 1);
+      else metrics.addMetric('RunsWithoutKey', 'Count', 1);
       metrics.addMetric('PodsChecked', 'Count', stats.podsChecked);
       metrics.addMetric('PodsNotRunning', 'Count', stats.byHealth['not-running']);
       metrics.addMetric('PodsCheckFailed', 'Count', stats.byHealth['check-failed']);

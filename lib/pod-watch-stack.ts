@@ -33,6 +33,7 @@ import {
   STATE_TABLE_TTL_ATTRIBUTE,
 } from '../lambda/adapters/dynamodb-state-store';
 import type { PodWatchConfig } from '../lambda/config/config';
+import { SMS_DISPLAY_NAME } from '../lambda/core/messages';
 import { lambdaTimeoutSeconds, leaseTtlSeconds } from './lambda-timeout';
 import { PodWatchDashboard, type PodWatchDashboardAlarms } from './pod-watch-dashboard';
 import {
@@ -179,7 +180,7 @@ export class PodWatchStack extends Stack {
       alarms,
       serviceName: this.stackName,
       namespace: METRICS_NAMESPACE,
-      schedulePeriod: Duration.seconds(assumedRunIntervalSeconds(config.schedule)),
+      schedulePeriod: Duration.seconds(assumedRunIntervalSeconds(config.schedule, config.runIntervalMinutes)),
       functionTimeout: Duration.seconds(timeoutSeconds),
     });
 
@@ -216,7 +217,7 @@ export class PodWatchStack extends Stack {
    * over TLS is enforced by the topic policy.
    */
   private createTopic(config: PodWatchConfig): sns.Topic {
-    const topic = new sns.Topic(this, 'AlertTopic', { displayName: 'AlayaWatch', enforceSSL: true });
+    const topic = new sns.Topic(this, 'AlertTopic', { displayName: SMS_DISPLAY_NAME, enforceSSL: true });
     Validations.of(topic).acknowledge({
       id: 'AwsSolutions-SNS2',
       reason:
@@ -315,12 +316,7 @@ export class PodWatchStack extends Stack {
             }),
             new iam.PolicyStatement({
               sid: 'ReadWriteState',
-              actions: [
-                'dynamodb:BatchGetItem',
-                'dynamodb:GetItem',
-                'dynamodb:PutItem',
-                'dynamodb:DeleteItem',
-              ],
+              actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
               resources: [this.table.tableArn],
             }),
           ],
@@ -370,7 +366,7 @@ export class PodWatchStack extends Stack {
     });
     errors.addAlarmAction(action);
 
-    const period = heartbeatPeriodSeconds(config.schedule, timeoutSeconds);
+    const period = heartbeatPeriodSeconds(config.schedule, timeoutSeconds, config.runIntervalMinutes);
     const heartbeat = new cloudwatch.Alarm(this, 'HeartbeatAlarm', {
       alarmName: `${this.stackName}-heartbeat`,
       alarmDescription:

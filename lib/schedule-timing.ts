@@ -38,9 +38,15 @@ export function rateSeconds(schedule: string): number | undefined {
   return Number(m[1]) * (UNIT_SECONDS[m[2]] ?? Number.NaN);
 }
 
-/** The interval the alarms and delivery limits assume between runs. */
-export function assumedRunIntervalSeconds(schedule: string): number {
-  return rateSeconds(schedule) ?? CRON_ASSUMED_PERIOD_SECONDS;
+/**
+ * The interval the alarms and delivery limits assume between runs: the rate, or for a cron schedule
+ * the longest gap the config declares (`runIntervalMinutes`, required by the schema for cron).
+ */
+export function assumedRunIntervalSeconds(schedule: string, runIntervalMinutes?: number): number {
+  return (
+    rateSeconds(schedule) ??
+    (runIntervalMinutes !== undefined ? runIntervalMinutes * 60 : CRON_ASSUMED_PERIOD_SECONDS)
+  );
 }
 
 /**
@@ -52,8 +58,12 @@ export function assumedRunIntervalSeconds(schedule: string): number {
  * slower than 56 hours is still watched over the full 7 days, where a run must appear. Rates slower
  * than 7 days cannot be watched by a CloudWatch alarm at all and are refused.
  */
-export function heartbeatPeriodSeconds(schedule: string, functionTimeoutSeconds: number): number {
-  const interval = assumedRunIntervalSeconds(schedule);
+export function heartbeatPeriodSeconds(
+  schedule: string,
+  functionTimeoutSeconds: number,
+  runIntervalMinutes?: number,
+): number {
+  const interval = assumedRunIntervalSeconds(schedule, runIntervalMinutes);
   if (interval > ALARM_RANGE_LONG_PERIOD_SECONDS) {
     throw new ConfigError(
       `schedule: ${schedule} runs more than 7 days apart, which the heartbeat alarm cannot watch ` +
@@ -79,5 +89,6 @@ export function heartbeatPeriodSeconds(schedule: string, functionTimeoutSeconds:
  * the next tick, so delivering it late would only run the same check twice.
  */
 export function maxEventAgeSeconds(schedule: string, max: number): number {
+  // Not the longest gap of a cron schedule: a tick is superseded by the next one, usually soon.
   return Math.min(max, Math.max(60, assumedRunIntervalSeconds(schedule)));
 }

@@ -39,6 +39,9 @@ export class SnsNotifier implements Notifier {
       MessageAttributes: {
         severity: { DataType: 'String', StringValue: n.severity },
         type: { DataType: 'String.Array', StringValue: JSON.stringify(n.types) },
+        // Alerts are not marketing: transactional SMS get the delivery priority (and are not
+        // blocked by opt-out rules for promotional traffic) in the countries that distinguish them.
+        'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
       },
     });
     this.publishCount++;

@@ -189,6 +189,11 @@ export const configSchema = z
       .string()
       .refine(isValidTimeZone, 'expected an IANA time zone such as Asia/Shanghai')
       .optional(),
+    /**
+     * For a cron(...) schedule: the longest gap between two runs, in minutes (a weekday business-
+     * hours schedule has a weekend gap). The heartbeat alarm waits three such gaps before it fires.
+     */
+    runIntervalMinutes: intIn(1, 10_080).optional(),
     apiKeySecret: z
       .string()
       .min(1)
@@ -241,6 +246,23 @@ export const configSchema = z
       }
       webhookNames.add(w.name);
     });
+    if (cfg.schedule.startsWith('cron(') && cfg.runIntervalMinutes === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['runIntervalMinutes'],
+        message:
+          'required with a cron(...) schedule: the longest gap between two runs in minutes (e.g. 10 for ' +
+          'cron(0/10 * * * ? *); 3550 for weekdays 08:00-20:50, whose longest gap is the weekend), so the ' +
+          'heartbeat alarm does not fire between runs',
+      });
+    }
+    if (cfg.runIntervalMinutes !== undefined && !cfg.schedule.startsWith('cron(')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['runIntervalMinutes'],
+        message: 'only applies to cron(...) schedules (a rate(...) schedule gives its own interval)',
+      });
+    }
     if (cfg.timezone !== undefined && !cfg.schedule.startsWith('cron(')) {
       ctx.addIssue({ code: 'custom', path: ['timezone'], message: 'only applies to cron(...) schedules' });
     }

@@ -23,8 +23,14 @@ export const DEFAULT_PRODUCT = 'alaya-pod-watch';
  * UTF-16 units and staying under 100 is safe whether it means code points or UTF-16 units.
  */
 export const SUBJECT_MAX_UNITS = 99;
-/** One SMS is 140 bytes: 160 GSM 03.38 septets or 70 UCS-2 units. */
-export const SMS_MAX = { gsm7: 160, ucs2: 70 } as const;
+/**
+ * The SNS topic's display name. SNS puts it before every SMS as "ALAYAWATCH> ", so the text keeps
+ * room for it (the stack sets the topic's display name from this constant).
+ */
+export const SMS_DISPLAY_NAME = 'AlayaWatch';
+const SMS_PREFIX_UNITS = SMS_DISPLAY_NAME.length + 2;
+/** One SMS is 140 bytes: 160 GSM 03.38 septets or 70 UCS-2 units, less the display-name prefix. */
+export const SMS_MAX = { gsm7: 160 - SMS_PREFIX_UNITS, ucs2: 70 - SMS_PREFIX_UNITS } as const;
 export const TEXT_MAX_UNITS = 1000;
 /**
  * SNS refuses messages over 256 KB (all of `default`, `email` and `sms` together, as JSON): the

@@ -94,6 +94,8 @@ export type RunResult =
       notification?: Notification;
       /** Chat channels whose delivery failed this run (their alerts wait for the next run). */
       chatFailures: { channel: string; error: string }[];
+      /** Set when the API key could not be read, so no pod was checked. */
+      keyError?: string;
       stats: RunStats;
     };
 
@@ -196,6 +198,7 @@ export async function runCheck(
       held: policy.held,
       ...(notification ? { notification } : {}),
       chatFailures,
+      ...(keyError !== undefined ? { keyError } : {}),
       stats: runStats(reports, sent, changes.length, Date.now() - started),
     };
   } finally {

@@ -318,7 +318,11 @@ describe('the bundled handler (cdk synth with esbuild)', () => {
     expect(Object.keys(message).sort()).toEqual(['default', 'email', 'sms']);
     expect(message.email).toContain('master restarted: restarts 1 → 4');
     expect(message.sms).toContain('master');
-    expect(messageAttributes(form)).toEqual({ severity: 'warning', type: '["restarted"]' });
+    expect(messageAttributes(form)).toEqual({
+      'AWS.SNS.SMS.SMSType': 'Transactional',
+      severity: 'warning',
+      type: '["restarted"]',
+    });
     expect(form.get('Subject')).toEqual(expect.stringContaining('master'));
 
     // Powertools in the bundle: logs and EMF metrics on stdout, as CloudWatch would receive them.

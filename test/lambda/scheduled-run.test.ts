@@ -105,3 +105,32 @@ describe('scheduled run', () => {
     expect(published()).toBe(1);
   });
 });
+
+describe('scheduled run without a readable key', () => {
+  it('does not count as a succeeded run, so the heartbeat notices that nothing is watched', async () => {
+    const { handler, context, recorded } = setup(false);
+    const { KeySourceError } = await import('../../lambda/core/errors');
+    const keyless = makeScheduledHandler({
+      config: parseConfig({ pods: [{ taskId: TASK, podName: 'a' }] }),
+      deps: {
+        keySource: new FakeKeySource(new KeySourceError('secret s has no API key yet')),
+        podApi: new FakePodApi(),
+        stateStore: new MemoryStateStore(),
+        notifier: new RecordingNotifier(),
+        clock: new FakeClock(),
+      },
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      metrics: {
+        addMetric: (name, _unit, value) => recorded.push({ name, value }),
+        publishStoredMetrics() {},
+      },
+      leaseTtlMs: 60_000,
+    });
+    expect((await keyless({}, context)).status).toBe('completed');
+    expect(recorded.map((r) => r.name)).toContain('RunsWithoutKey');
+    expect(recorded.map((r) => r.name)).not.toContain('RunsSucceeded');
+    recorded.length = 0;
+    await handler({}, context);
+    expect(recorded.map((r) => r.name)).toContain('RunsSucceeded');
+  });
+});

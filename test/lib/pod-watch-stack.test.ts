@@ -113,6 +113,7 @@ const cron = synthPodWatch(
   testConfig({
     schedule: 'cron(0/10 8-20 ? * MON-FRI *)',
     timezone: 'Asia/Shanghai',
+    runIntervalMinutes: 3_550,
     apiKeySecret: 'alaya/pod-watch-api-key',
     lambda: { reserveConcurrency: false, memorySizeMb: 512 },
     alerts: { emails: ['oncall@example.com'] },
@@ -255,7 +256,7 @@ describe('IAM', () => {
       { effect: 'Allow', actions: ['sns:Publish'], resources: [`<${logicalId(stack.topic)}>`] },
       {
         effect: 'Allow',
-        actions: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'],
         resources: [`<${logicalId(stack.table)}.Arn>`],
       },
       {
@@ -346,10 +347,11 @@ describe('alarms', () => {
     expect(list(a.OKActions).map(flat)).toEqual([topic()]);
   });
 
-  it('watches a cron schedule over hourly periods', () => {
+  it('watches a cron schedule over its declared longest gap, capped by CloudWatch', () => {
     const a = props(cron, 'AWS::CloudWatch::Alarm').find((x) => x.MetricName === 'RunsSucceeded');
+    // 3,550 minutes (the weekend) is more than 56 h: capped so that 3 periods fit in 7 days.
     expect(a).toMatchObject({
-      Period: CRON_ASSUMED_PERIOD_SECONDS,
+      Period: 201_600,
       EvaluationPeriods: 3,
       Dimensions: [{ Value: 'PodWatchCron' }],
     });
@@ -402,9 +404,11 @@ describe('heartbeatPeriodSeconds', () => {
     ['rate(2 days)', 60, 172_800],
     ['rate(3 days)', 60, 201_600], // capped so that 3 periods stay within CloudWatch's 7 days
     ['rate(7 days)', 60, 201_600],
-    ['cron(0 * * * ? *)', 60, 3_600],
-  ])('%s with a %i s timeout → %i s', (schedule, timeout, expected) => {
-    const period = heartbeatPeriodSeconds(schedule, timeout);
+    ['cron(0 * * * ? *)', 60, 3_600, 60],
+    ['cron(0/10 * * * ? *)', 60, 600, 10],
+    ['cron(0/10 8-20 ? * MON-FRI *)', 60, 201_600, 3_550],
+  ])('%s with a %i s timeout → %i s', (schedule, timeout, expected, runIntervalMinutes?: number) => {
+    const period = heartbeatPeriodSeconds(schedule, timeout, runIntervalMinutes);
     expect(period).toBe(expected);
     expect(period % 60).toBe(0);
     expect(period * 3).toBeLessThanOrEqual(period < 3_600 ? 86_400 : 604_800);

@@ -1002,6 +1002,7 @@ describe('fault matrix: configuration', () => {
     },
     schedule: 'cron(0/5 * * * ? *)',
     timezone: 'Asia/Shanghai',
+    runIntervalMinutes: 5,
     apiKeySecret: 'alaya/pod-watch/api-key',
     lambda: { reserveConcurrency: true, memorySizeMb: 256 },
     metrics: { perPod: true },

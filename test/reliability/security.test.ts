@@ -1211,6 +1211,7 @@ describe('IAM: no wildcard action or resource, except the listed ones', () => {
             apiKeySecret: 'alaya/pod-watch/api-key',
             schedule: 'cron(0/10 8-20 ? * MON-FRI *)',
             timezone: 'Asia/Shanghai',
+            runIntervalMinutes: 3_550,
             lambda: { reserveConcurrency: false, memorySizeMb: 512 },
           }),
           'IamByName',

@@ -45,6 +45,7 @@ describe('SnsNotifier', () => {
       MessageAttributes: {
         severity: { DataType: 'String', StringValue: 'critical' },
         type: { DataType: 'String.Array', StringValue: '["not-running","restarted"]' },
+        'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
       },
     });
     expect(JSON.parse(input?.Message ?? '')).toEqual({

@@ -111,6 +111,15 @@ describe('config schema', () => {
     ],
     [{ pods: [pod], timezone: 'Asia/Shanghai' }, 'timezone: only applies to cron(...) schedules'],
     [
+      { pods: [pod], schedule: 'cron(0/10 * * * ? *)' },
+      'runIntervalMinutes: required with a cron(...) schedule',
+    ],
+    [{ pods: [pod], runIntervalMinutes: 5 }, 'runIntervalMinutes: only applies to cron(...) schedules'],
+    [
+      { pods: [pod], schedule: 'cron(0/10 * * * ? *)', runIntervalMinutes: 0 },
+      'runIntervalMinutes: expected a whole number from 1',
+    ],
+    [
       { pods: [pod], apiKeySecret: 'has spaces' },
       'apiKeySecret: expected a Secrets Manager secret name or ARN',
     ],
@@ -140,7 +149,12 @@ describe('config schema', () => {
   it('accepts rate and cron schedules with a time zone', () => {
     expect(parseConfig({ pods: [pod], schedule: 'rate(1 minute)' }).schedule).toBe('rate(1 minute)');
     expect(
-      parseConfig({ pods: [pod], schedule: 'cron(0/10 * * * ? *)', timezone: 'Asia/Shanghai' }).timezone,
+      parseConfig({
+        pods: [pod],
+        schedule: 'cron(0/10 * * * ? *)',
+        timezone: 'Asia/Shanghai',
+        runIntervalMinutes: 10,
+      }).timezone,
     ).toBe('Asia/Shanghai');
   });
 
