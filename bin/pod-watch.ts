@@ -11,7 +11,8 @@ main(process.argv.slice(2), {
       import('@aws-sdk/client-sns'),
       import('../lambda/adapters/sns-notifier'),
     ]);
-    return new SnsNotifier({ client: new SNSClient({}), topicArn });
+    // The topic's own region, whatever the shell's default region is.
+    return new SnsNotifier({ client: new SNSClient({ region: topicArn.split(':')[3] }), topicArn });
   },
   tableStore: async (tableName) => {
     const [{ DynamoDBClient }, { DynamoDbStateStore }] = await Promise.all([
