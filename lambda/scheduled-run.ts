@@ -4,7 +4,14 @@
  */
 import type { Context } from 'aws-lambda';
 import type { PodWatchConfig } from './config/config';
-import { errorText, type RunDeps, type RunLogger, type RunResult, runCheck } from './core/run-check';
+import {
+  CHAT_BUDGET_MS,
+  errorText,
+  type RunDeps,
+  type RunLogger,
+  type RunResult,
+  runCheck,
+} from './core/run-check';
 
 /** The slice of Powertools Metrics used here (so tests can record calls). */
 export interface RunMetrics {
@@ -43,7 +50,8 @@ export interface RunSummary {
 
 export function makeScheduledHandler(options: ScheduledRunOptions): ScheduledHandler {
   const { config, deps, logger, metrics, leaseTtlMs } = options;
-  const wrapUpMs = options.wrapUpMs ?? 20_000;
+  // Notify and commit after the checks stop; chat webhooks have their own budget on top.
+  const wrapUpMs = options.wrapUpMs ?? 20_000 + (config.webhooks.length > 0 ? CHAT_BUDGET_MS : 0);
   return async (_event, context) => {
     logger.appendKeys?.({ requestId: context.awsRequestId });
     const budgetMs = Math.max(1_000, context.getRemainingTimeInMillis() - wrapUpMs);

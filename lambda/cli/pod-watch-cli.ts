@@ -17,7 +17,8 @@ import { PodWatchError, UsageError } from '../core/errors';
 import { alertSummary } from '../core/messages';
 import type { Notifier, StateStore } from '../core/ports';
 import { notRunningSeverity } from '../core/rules';
-import { type RunLogger, type RunResult, runCheck, silentLogger } from '../core/run-check';
+import { lambdaTimeoutSeconds, leaseTtlSeconds } from '../core/run-budget';
+import { CHAT_BUDGET_MS, type RunLogger, type RunResult, runCheck, silentLogger } from '../core/run-check';
 import {
   addSilence,
   listSilences,
@@ -160,7 +161,15 @@ async function checkCommand(args: readonly string[], io: CliIo): Promise<number>
           },
         ),
       },
-      { runId: `cli-${process.pid}-${Date.now()}`, leaseTtlMs: runLeaseMs(config) },
+      {
+        runId: `cli-${process.pid}-${Date.now()}`,
+        leaseTtlMs: leaseTtlSeconds(config) * 1000,
+        // Like the Lambda: stop checking in time to notify and commit before the lock runs out.
+        signal: AbortSignal.timeout(
+          (lambdaTimeoutSeconds(config) - 20 - (config.webhooks.length > 0 ? CHAT_BUDGET_MS / 1000 : 0)) *
+            1000,
+        ),
+      },
     );
   } finally {
     podApi.close();
@@ -180,12 +189,6 @@ async function checkCommand(args: readonly string[], io: CliIo): Promise<number>
   return exitCode(result);
 }
 
-/** Upper bound of one run, so a crashed CLI run's lock does not block cron for longer than that. */
-function runLeaseMs(config: PodWatchConfig): number {
-  const waves = Math.ceil(config.pods.length / config.concurrency);
-  return (60 + waves * config.timeoutSeconds * (config.retries + 1)) * 1000;
-}
-
 function stderrLogger(io: CliIo): RunLogger {
   const line = (level: string) => (message: string, fields?: Record<string, unknown>) =>
     io.stderr(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
@@ -199,9 +202,11 @@ export function exitCode(result: Extract<RunResult, { status: 'completed' }>): n
   );
   if (critical) return EXIT.CRITICAL;
   if (result.pods.some((p) => p.health === 'check-failed')) return EXIT.UNKNOWN;
+  // A restart held by a silence or a window still happened: the exit status reports the present.
   const warning =
-    result.alerts.some((a) => a.type === 'restarted' && !a.reminder) ||
-    result.pods.some((p) => p.health === 'not-running' && p.status === 'Pending');
+    [...result.alerts, ...result.held.map((h) => h.alert)].some(
+      (a) => a.type === 'restarted' && !a.reminder,
+    ) || result.pods.some((p) => p.health === 'not-running' && p.status === 'Pending');
   return warning ? EXIT.WARNING : EXIT.OK;
 }
 

@@ -2,7 +2,7 @@
  * The daily digest: every pod and its state in one message, so a quiet day is visibly a healthy day.
  */
 import type { Language } from './messages';
-import { renderNotification } from './messages';
+import { EMAIL_MAX_BYTES, renderNotification } from './messages';
 import type { Alert, Health, Notification, PodReport } from './types';
 
 const HEALTH_LABEL: Record<Language, Record<Health, string>> = {
@@ -21,7 +21,15 @@ export function digestHeadline(reports: readonly PodReport[], language: Language
     : `Daily digest: ${reports.length} pod(s), ${parts.join(', ')}`;
 }
 
-export function renderDigestSection(reports: readonly PodReport[], language: Language): string {
+/**
+ * The digest as text, at most `maxBytes` long: pods that do not fit are counted in a last line, so
+ * a fleet of thousands still fits one SNS message (256 KB).
+ */
+export function renderDigestSection(
+  reports: readonly PodReport[],
+  language: Language,
+  maxBytes: number = EMAIL_MAX_BYTES,
+): string {
   const lines = reports.map((r) => {
     const label = r.pod.name ?? r.pod.podName;
     const status = r.status ?? '-';
@@ -31,7 +39,25 @@ export function renderDigestSection(reports: readonly PodReport[], language: Lan
       ? `- ${label}：${HEALTH_LABEL.zh[r.health]}，状态 ${status}，重启 ${restarts} 次，节点 ${r.hostName ?? '-'}${detail}`
       : `- ${label}: ${HEALTH_LABEL.en[r.health]}, status ${status}, restarts ${restarts}, host ${r.hostName ?? '-'}${detail}`;
   });
-  return [digestHeadline(reports, language), '', ...lines].join('\n');
+  const head = [digestHeadline(reports, language), ''];
+  // Room for the "not listed" line.
+  let budget = maxBytes - Buffer.byteLength(head.join('\n')) - 200;
+  const shown: string[] = [];
+  for (const line of lines) {
+    const size = Buffer.byteLength(line) + 1;
+    if (size > budget) break;
+    budget -= size;
+    shown.push(line);
+  }
+  const rest = lines.length - shown.length;
+  if (rest > 0) {
+    shown.push(
+      language === 'zh'
+        ? `（另有 ${rest} 个容器组未列出：摘要已截短以符合 SNS 的 256 KB 上限）`
+        : `(+${rest} more pod(s) not listed: the digest was cut to fit the 256 KB SNS message limit)`,
+    );
+  }
+  return [...head, ...shown].join('\n');
 }
 
 /**
@@ -45,11 +71,13 @@ export function renderRunNotification(
 ): Notification | undefined {
   if (alerts.length === 0 && !digest) return undefined;
   if (!digest) return renderNotification(alerts, { language });
-  const section = renderDigestSection(digest, language);
   if (alerts.length > 0) {
     const n = renderNotification(alerts, { language });
+    // Alerts first; the digest gets what is left of the email's size budget.
+    const section = renderDigestSection(digest, language, EMAIL_MAX_BYTES - Buffer.byteLength(n.email));
     return { ...n, email: `${n.email.trimEnd()}\n\n${section}\n`, digest: true };
   }
+  const section = renderDigestSection(digest, language);
   const headline = digestHeadline(digest, language);
   const subject = `[alaya-pod-watch] ${headline}`;
   return {

@@ -59,6 +59,13 @@ export interface RunDeps {
   chat?: ChatChannels;
 }
 
+/**
+ * Time all chat channels together may take after the primary notification (a channel not done by
+ * then keeps its alerts for the next run; it may still deliver them, so a rare duplicate is possible).
+ * The Lambda timeout and the handler's wrap-up time leave room for it.
+ */
+export const CHAT_BUDGET_MS = 15_000;
+
 /** Alerts kept per chat channel while its deliveries fail: the newest are kept, the oldest dropped. */
 export const MAX_PENDING_CHAT_ALERTS = 50;
 
@@ -69,6 +76,8 @@ export interface RunOptions {
   leaseTtlMs: number;
   /** Aborts checks still in flight when the run must wrap up (Lambda remaining time). */
   signal?: AbortSignal;
+  /** Overrides CHAT_BUDGET_MS (tests). */
+  chatBudgetMs?: number;
 }
 
 export interface RunStats {
@@ -183,12 +192,21 @@ export async function runCheck(
         severity: notification.severity,
       });
     }
-    const chatFailures = await deliverToChat(config, deps, sent, nextRun, log);
+    const chatFailures = await deliverToChat(
+      config,
+      deps,
+      sent,
+      nextRun,
+      log,
+      options.chatBudgetMs ?? CHAT_BUDGET_MS,
+    );
 
     if (!sameState(stored.run, nextRun)) {
       changes.push({ key: RUN_STATE_KEY, expectedVersion: stored.run.version, state: nextRun });
     }
-    if (changes.length > 0) await deps.stateStore.commit(changes);
+    // Called even with no change: the DynamoDB store also refreshes the TTL of items near expiry
+    // there, so a quiet deployment's state does not expire under it.
+    await deps.stateStore.commit(changes);
 
     return {
       status: 'completed',
@@ -289,6 +307,7 @@ async function deliverToChat(
   sent: Alert[],
   nextRun: RunState,
   log: RunLogger,
+  chatBudgetMs: number,
 ): Promise<{ channel: string; error: string }[]> {
   const failures: { channel: string; error: string }[] = [];
   const pending: Record<string, Alert[]> = {};
@@ -305,29 +324,49 @@ async function deliverToChat(
         listError = `cannot read the webhook credentials: ${errorText(err)}`;
       }
     }
-    for (const w of work) {
-      const channel = channels?.find((c) => c.name === w.name);
-      try {
-        if (!channel) throw new Error(channels ? `no credentials for webhook "${w.name}"` : listError);
-        await channel.send(renderNotification(w.alerts, { language: config.alerts.language }), {
-          language: config.alerts.language,
-        });
-      } catch (err) {
-        const error = errorText(err);
-        failures.push({ channel: w.name, error });
-        pending[w.name] = w.alerts.slice(-MAX_PENDING_CHAT_ALERTS);
-        log.warn('chat delivery failed; the alerts wait for the next run', {
-          channel: w.name,
-          alerts: w.alerts.length,
-          error,
-        });
-      }
-    }
+    // In parallel and within one shared time budget: a hanging webhook must not push the run past
+    // its Lambda timeout (which would kill it after Publish and before the commit, so that every
+    // following run would send the same email again).
+    const outcomes = await Promise.allSettled(
+      work.map((w) => {
+        const channel = channels?.find((c) => c.name === w.name);
+        if (!channel) {
+          return Promise.reject(new Error(channels ? `no credentials for webhook "${w.name}"` : listError));
+        }
+        // Through a promise chain so that a channel throwing synchronously is a failure like any other.
+        const send = Promise.resolve().then(() =>
+          channel.send(renderNotification(w.alerts, { language: config.alerts.language }), {
+            language: config.alerts.language,
+          }),
+        );
+        return withTimeout(send, chatBudgetMs, `no answer within ${chatBudgetMs / 1000} s`);
+      }),
+    );
+    outcomes.forEach((outcome, i) => {
+      const w = work[i];
+      if (!w || outcome.status === 'fulfilled') return;
+      const error = errorText(outcome.reason);
+      failures.push({ channel: w.name, error });
+      pending[w.name] = w.alerts.slice(-MAX_PENDING_CHAT_ALERTS);
+      log.warn('chat delivery failed; the alerts wait for the next run', {
+        channel: w.name,
+        alerts: w.alerts.length,
+        error,
+      });
+    });
   }
   // Forget channels that were removed from the config: nobody would ever receive their backlog.
   if (Object.keys(pending).length > 0) nextRun.pendingChat = pending;
   else delete nextRun.pendingChat;
   return failures;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Checks every pod, then retries the key-rejected ones once with a freshly read key. */

@@ -56,6 +56,14 @@ describe('lambdaTimeoutSeconds', () => {
   });
 });
 
+describe('lambdaTimeoutSeconds with chat webhooks', () => {
+  it('adds the chat budget when webhooks are configured', () => {
+    const base = inputs(16, 8, 10);
+    expect(lambdaTimeoutSeconds({ ...base, webhooks: [{}] })).toBe(lambdaTimeoutSeconds(base) + 15);
+    expect(lambdaTimeoutSeconds({ ...base, webhooks: [] })).toBe(lambdaTimeoutSeconds(base));
+  });
+});
+
 describe('leaseTtlSeconds', () => {
   it('outlives the function timeout by a minute', () => {
     expect(leaseTtlSeconds(inputs(2, 8, 10))).toBe(128);

@@ -107,6 +107,7 @@ export class MemoryStateStore implements StateStore {
   }
 
   async commit(changes: readonly StateChange[]): Promise<void> {
+    if (changes.length === 0) return;
     if (this.failCommit) throw this.failCommit;
     for (const c of changes) {
       const current =

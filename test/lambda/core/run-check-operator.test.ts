@@ -608,3 +608,48 @@ describe('chat channels', () => {
     expect(state(h.store, 'a')?.notRunning?.detail).toBe('Failed');
   });
 });
+
+describe('chat delivery time budget', () => {
+  it('gives up on a hanging channel after the budget, keeps its alerts, and still commits', async () => {
+    const { parseConfig } = await import('../../../lambda/config/config');
+    const { runCheck } = await import('../../../lambda/core/run-check');
+    const { FakeClock, FakeKeySource, FakePodApi, MemoryStateStore, RecordingNotifier, podInfo, TASK } =
+      await import('../../support/fakes');
+    const config = parseConfig({
+      pods: [{ taskId: TASK, podName: 'a' }],
+      webhooks: [
+        { name: 'hangs', type: 'slack' },
+        { name: 'works', type: 'slack' },
+      ],
+    });
+    const delivered: string[] = [];
+    const store = new MemoryStateStore();
+    const deps = {
+      keySource: new FakeKeySource(),
+      podApi: new FakePodApi().set('a', podInfo({ status: 'Failed' })),
+      stateStore: store,
+      notifier: new RecordingNotifier(),
+      clock: new FakeClock(),
+      chat: {
+        list: async () => [
+          { name: 'hangs', send: () => new Promise<void>(() => {}) },
+          {
+            name: 'works',
+            send: async () => {
+              delivered.push('works');
+            },
+          },
+        ],
+      },
+    };
+    const started = Date.now();
+    const result = await runCheck(config, deps, { runId: 'r', leaseTtlMs: 60_000, chatBudgetMs: 50 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(result.status === 'completed' && result.chatFailures).toEqual([
+      { channel: 'hangs', error: 'Error: no answer within 0.05 s' },
+    ]);
+    expect(delivered).toEqual(['works']);
+    expect(store.run.pendingChat?.hangs?.map((a) => a.type)).toEqual(['not-running']);
+    expect(store.run.pendingChat?.works).toBeUndefined();
+  });
+});
