@@ -11,7 +11,7 @@ import { ConsoleNotifier } from '../adapters/console-notifier';
 import { EnvKeySource } from '../adapters/env-key-source';
 import { FileStateStore } from '../adapters/file-state-store';
 import { systemClock } from '../adapters/system-clock';
-import { ConfigError, type PodWatchConfig } from '../config/config';
+import { ConfigError } from '../config/config';
 import { loadConfigFile } from '../config/config-file';
 import { PodWatchError, UsageError } from '../core/errors';
 import { alertSummary } from '../core/messages';

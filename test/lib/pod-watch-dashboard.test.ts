@@ -7,22 +7,15 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { dashboardConsoleUrl, PodWatchDashboard, podWatchDashboardName } from '../../lib/pod-watch-dashboard';
 import { METRICS_NAMESPACE } from '../../lib/pod-watch-stack';
-import { nagFindings, type SynthResult, synthPodWatch, testApp, testConfig } from '../support/cdk';
-
-type Json = Record<string, unknown>;
-
-/** Renders intrinsics the way cdk-nag prints them: {Ref: X} → <X>, GetAtt → <X.Attr>, Join → concatenation. */
-function flat(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Json;
-  if (v && 'Ref' in v) return `<${String(v.Ref)}>`;
-  if (v && 'Fn::GetAtt' in v) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
-  if (v && 'Fn::Join' in v) {
-    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map(flat).join(sep);
-  }
-  return JSON.stringify(value);
-}
+import {
+  flat,
+  type Json,
+  nagFindings,
+  type SynthResult,
+  synthPodWatch,
+  testApp,
+  testConfig,
+} from '../support/cdk';
 
 interface Widget {
   type: string;

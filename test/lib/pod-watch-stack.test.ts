@@ -14,12 +14,13 @@ import {
   runtimeConfigHooks,
 } from '../../lib/pod-watch-stack';
 import {
-  CRON_ASSUMED_PERIOD_SECONDS,
   heartbeatPeriodSeconds,
   maxEventAgeSeconds,
 } from '../../lib/schedule-timing';
 import {
   buildPodWatch,
+  flat,
+  type Json,
   manyPods,
   nagFindings,
   type SynthResult,
@@ -27,21 +28,6 @@ import {
   testConfig,
   testTempDir,
 } from '../support/cdk';
-
-type Json = Record<string, unknown>;
-
-/** Flattens intrinsics the way cdk-nag prints them: {Ref: X} → <X>, GetAtt → <X.Attr>, Join → concatenation. */
-function flat(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Json;
-  if (v && 'Ref' in v) return `<${String(v.Ref)}>`;
-  if (v && 'Fn::GetAtt' in v) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
-  if (v && 'Fn::Join' in v) {
-    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map(flat).join(sep);
-  }
-  return JSON.stringify(value);
-}
 
 const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 

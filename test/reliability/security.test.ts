@@ -40,7 +40,7 @@ import type { ScheduledHandler } from '../../lambda/scheduled-run';
 import { leaseTtlSeconds } from '../../lib/lambda-timeout';
 import { EMPTY_API_KEY_SECRET, RUNTIME_CONFIG_FILE_PREFIX } from '../../lib/pod-watch-stack';
 import { defaultPodInfo } from '../../simulator/fake-alaya-api';
-import { type SynthResult, synthPodWatch, testConfig } from '../support/cdk';
+import { flat, type Json, type SynthResult, synthPodWatch, testConfig } from '../support/cdk';
 import { type CliRun, runCli } from '../support/cli';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite';
 import { FakeClock } from '../support/fakes';
@@ -1086,22 +1086,6 @@ describe('hostile inputs: the size of what the API sends is capped', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-
-type Json = Record<string, unknown>;
-
-/** Intrinsics flattened as cdk-nag prints them: {Ref: X} → <X>, GetAtt → <X.Attr>, Join → concatenation. */
-function flat(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Json;
-  if (v && 'Ref' in v) return `<${String(v.Ref)}>`;
-  if (v && 'Fn::GetAtt' in v) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
-  if (v && 'Fn::Join' in v) {
-    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map(flat).join(sep);
-  }
-  if (v && 'Fn::Sub' in v) return String(Array.isArray(v['Fn::Sub']) ? v['Fn::Sub'][0] : v['Fn::Sub']);
-  return JSON.stringify(value);
-}
 
 const list = (x: unknown): unknown[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 

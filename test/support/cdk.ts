@@ -112,3 +112,18 @@ export function synthPodWatch(config: PodWatchConfig, stackName = 'PodWatchTest'
 export function nagFindings(app: App): PolicyViolation[] {
   return new AwsSolutionsChecks().validateScope(app).violations;
 }
+
+export type Json = Record<string, unknown>;
+
+/** Flattens intrinsics the way cdk-nag prints them: {Ref: X} → <X>, GetAtt → <X.Attr>, Join → concatenation. */
+export function flat(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Json;
+  if (v && 'Ref' in v) return `<${String(v.Ref)}>`;
+  if (v && 'Fn::GetAtt' in v) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+  if (v && 'Fn::Join' in v) {
+    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(flat).join(sep);
+  }
+  return JSON.stringify(value);
+}

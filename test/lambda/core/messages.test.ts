@@ -13,6 +13,7 @@ import {
   TEXT_MAX_UNITS,
 } from '../../../lambda/core/messages';
 import { ALERT_TYPES, type Alert, type PodInfo, type PodRef } from '../../../lambda/core/types';
+import { podInfo } from '../../support/fakes';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -21,19 +22,7 @@ const TASK = 'ca78d6b9-e196-5a0f-b1be-ab036b3cb91a';
 const AT = '2026-11-21T10:00:00.000Z';
 
 function info(overrides: Partial<PodInfo> = {}): PodInfo {
-  return {
-    clusterName: 'k8s-01',
-    hostName: 'gpu-node-021',
-    namespace: 'usr-iZBv1HWA',
-    hostIp: '10.24.7.1',
-    status: 'Running',
-    podIp: '10.24.7.134',
-    restartCount: 0,
-    qosClass: 'Guaranteed',
-    createBy: 'hejiaoshare001',
-    createTime: '2026-11-21 09:00:00',
-    ...overrides,
-  };
+  return podInfo({ createTime: '2026-11-21 09:00:00', ...overrides });
 }
 
 function pod(name = 'trainer-0', podName = `tn-exqr5k7lvj7k-${name}`): PodRef {
