@@ -13,10 +13,7 @@ import {
   RUNTIME_CONFIG_FILE_PREFIX,
   runtimeConfigHooks,
 } from '../../lib/pod-watch-stack';
-import {
-  heartbeatPeriodSeconds,
-  maxEventAgeSeconds,
-} from '../../lib/schedule-timing';
+import { heartbeatPeriodSeconds, maxEventAgeSeconds } from '../../lib/schedule-timing';
 import {
   buildPodWatch,
   flat,
