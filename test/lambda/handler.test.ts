@@ -5,6 +5,7 @@
  * client config), the Alaya API is the loopback fake, SNS and Secrets Manager are mocked at the
  * class level so the module-scope clients are covered.
  */
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunSummary, ScheduledHandler } from '../../lambda/scheduled-run';
 import { type FakeAlayaApi, startFakeAlayaApi } from '../../simulator/fake-alaya-api';
+import { captureOutput } from '../support/capture-output';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite';
 
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:alerts';
@@ -86,33 +88,6 @@ function attributes(input: PublishCommandInput | undefined): { severity?: string
   return {
     severity: attrs.severity?.StringValue,
     types: JSON.parse(attrs.type?.StringValue ?? '[]') as string[],
-  };
-}
-
-/** Records every byte written to stdout/stderr (Powertools writes there through its own Console). */
-function captureOutput(): { text(): string; restore(): void } {
-  const chunks: string[] = [];
-  const record = (chunk: string | Uint8Array): boolean => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  const consoleRecord = (...args: unknown[]): void => {
-    chunks.push(`${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}\n`);
-  };
-  const spies = [
-    vi.spyOn(process.stdout, 'write').mockImplementation(record),
-    vi.spyOn(process.stderr, 'write').mockImplementation(record),
-    vi.spyOn(console, 'log').mockImplementation(consoleRecord),
-    vi.spyOn(console, 'info').mockImplementation(consoleRecord),
-    vi.spyOn(console, 'warn').mockImplementation(consoleRecord),
-    vi.spyOn(console, 'error').mockImplementation(consoleRecord),
-    vi.spyOn(console, 'debug').mockImplementation(consoleRecord),
-  ];
-  return {
-    text: () => chunks.join(''),
-    restore: () => {
-      for (const spy of spies) spy.mockRestore();
-    },
   };
 }
 

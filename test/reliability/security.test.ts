@@ -40,6 +40,7 @@ import type { ScheduledHandler } from '../../lambda/scheduled-run';
 import { leaseTtlSeconds } from '../../lib/lambda-timeout';
 import { EMPTY_API_KEY_SECRET, RUNTIME_CONFIG_FILE_PREFIX } from '../../lib/pod-watch-stack';
 import { defaultPodInfo } from '../../simulator/fake-alaya-api';
+import { captureOutput } from '../support/capture-output';
 import { flat, type Json, type SynthResult, synthPodWatch, testConfig } from '../support/cdk';
 import { type CliRun, runCli } from '../support/cli';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite';
@@ -576,33 +577,6 @@ describe('the API key never leaks: the CLI (child process)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-
-/** Records every byte written to stdout/stderr and the console (Powertools writes there). */
-function captureOutput(): { text(): string; restore(): void } {
-  const chunks: string[] = [];
-  const record = (chunk: string | Uint8Array): boolean => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  const consoleRecord = (...args: unknown[]): void => {
-    chunks.push(`${args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 10 }))).join(' ')}\n`);
-  };
-  const spies = [
-    vi.spyOn(process.stdout, 'write').mockImplementation(record),
-    vi.spyOn(process.stderr, 'write').mockImplementation(record),
-    vi.spyOn(console, 'log').mockImplementation(consoleRecord),
-    vi.spyOn(console, 'info').mockImplementation(consoleRecord),
-    vi.spyOn(console, 'warn').mockImplementation(consoleRecord),
-    vi.spyOn(console, 'error').mockImplementation(consoleRecord),
-    vi.spyOn(console, 'debug').mockImplementation(consoleRecord),
-  ];
-  return {
-    text: () => chunks.join(''),
-    restore: () => {
-      for (const spy of spies) spy.mockRestore();
-    },
-  };
-}
 
 describe('the API key never leaks: the Lambda handler at DEBUG level', () => {
   it('not in its logs, metrics, thrown errors, published alerts or the state table', async () => {
